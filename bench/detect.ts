@@ -1,0 +1,61 @@
+/**
+ * Detection benchmark: prints ONE JSON object; never a pass/fail test.
+ * Usage: node --expose-gc --import tsx bench/detect.ts [--tokens 2000] [--days 12]
+ *   [--events-per-day 100000] [--incidents 440] [--seed 1] [--memory-tokens 1000000]
+ *   [--latency-seconds 60] [--rate 10000] [--skip-memory] [--skip-latency]
+ * (a) per-kind recall and overall precision on a labelled generated world (src/demo);
+ * (b) stream-engine throughput over pre-decoded rows, every shipped rule on, one core;
+ * (c) peak memory with --memory-tokens tracked tokens, in a child process;
+ * (d) event-to-alert latency while `serve()` consumes Kafka at --rate events/s (needs a broker:
+ *     KAFKA_BROKERS, default 127.0.0.1:19092), at the default allowed lateness and at 250 ms.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRules } from '../src/detect/rules.js';
+import { intArg, parseArgs } from './args.js';
+import { log, peakRssMiB } from './measure.js';
+import { detectLatency } from './parts/detectLatency.js';
+import { detectMemory, leanMemoryChild, memoryChild } from './parts/detectMemory.js';
+import { detectQuality } from './parts/detectQuality.js';
+
+const args = parseArgs(process.argv.slice(2));
+
+if (args.get('child') === 'memory') {
+  if (args.has('lean')) await leanMemoryChild(intArg(args, 'tokens', 1_000_000));
+  else await memoryChild(intArg(args, 'tokens', 1_000_000), !args.has('no-engine'));
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'choir-bench-detect-'));
+  try {
+    const out: Record<string, unknown> = {};
+    const rules = await loadRules('rules');
+    const quality = await detectQuality({
+      seed: intArg(args, 'seed', 1),
+      tokens: intArg(args, 'tokens', 2_000),
+      days: intArg(args, 'days', 12),
+      eventsPerDay: intArg(args, 'events-per-day', 100_000),
+      incidents: intArg(args, 'incidents', 440),
+      dataDir: join(dir, 'quality'),
+      rules,
+    });
+    Object.assign(out, quality, { quality_peak_rss_mib: peakRssMiB() });
+    if (!args.has('skip-memory')) {
+      log('memory: child processes');
+      out.memory = await detectMemory(intArg(args, 'memory-tokens', 1_000_000));
+    }
+    if (!args.has('skip-latency')) {
+      const rate = intArg(args, 'rate', 10_000);
+      const seconds = intArg(args, 'latency-seconds', 60);
+      out.latency = [];
+      for (const latenessMs of [10_000, 250]) {
+        log(`latency: ${rate}/s for ${seconds} s, allowed lateness ${latenessMs} ms`);
+        (out.latency as unknown[]).push(
+          await detectLatency({ rate, seconds, latenessMs, dataDir: join(dir, `latency-${latenessMs}`) }),
+        );
+      }
+    }
+    process.stdout.write(`${JSON.stringify(out, null, 1)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import type { EventType } from '../events/contract.js';
+import { EVENT_TYPES } from '../events/contract.js';
+import type { CompiledRule } from './compileRule.js';
+import type { Detector, DetectorOutput } from './detectors/types.js';
+import type { RuleSet } from './rules.js';
+import type { TokenTable } from './tokenTable.js';
+
+/** An enabled rule as the engine runs it: the rule, and its detector instance if stateful. */
+export interface ActiveRule {
+  rule: CompiledRule;
+  detector: Detector | undefined;
+  /** Index into `token.slots` of the detector's per-token state. */
+  slot: number;
+  /** Handed to the detector; emits alerts of this rule. */
+  output: DetectorOutput;
+}
+
+/** Detector instances live here across rule reloads, keyed by rule name. */
+export class ActiveRules {
+  /** Enabled rules per event type (index of EVENT_TYPES). */
+  byType: ActiveRule[][] = EVENT_TYPES.map(() => []);
+  stateful: ActiveRule[] = [];
+  private byName = new Map<string, ActiveRule>();
+  private nextSlot = 0;
+  private readonly freeSlots: number[] = [];
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly makeOutput: (active: ActiveRule) => DetectorOutput,
+  ) {}
+
+  get(name: string): ActiveRule | undefined {
+    return this.byName.get(name);
+  }
+
+  /**
+   * Swap in a new rule set. A stateful rule that keeps its name and kind keeps its detector
+   * (and so its learned state) with the new parameters; state of removed rules is freed.
+   */
+  swap(rules: RuleSet, tokens: TokenTable): void {
+    const next = new Map<string, ActiveRule>();
+    for (const rule of rules.rules) {
+      if (!rule.enabled) continue;
+      const old = this.byName.get(rule.name);
+      let active: ActiveRule;
+      if (old && old.rule.kind === rule.kind && old.detector && rule.detector) {
+        old.detector.configure(rule.detectorParams);
+        active = old;
+        active.rule = rule;
+      } else {
+        const slot = rule.detector ? (this.freeSlots.pop() ?? this.nextSlot++) : -1;
+        active = { rule, slot, detector: undefined, output: undefined as unknown as DetectorOutput };
+        active.output = this.makeOutput(active);
+        active.detector = rule.detector?.create({ params: rule.detectorParams, slot, logger: this.logger });
+      }
+      next.set(rule.name, active);
+    }
+    for (const [name, old] of this.byName)
+      if (old.detector && next.get(name) !== old) this.retire(old, tokens);
+    this.byName = next;
+    this.byType = EVENT_TYPES.map((type) =>
+      [...next.values()].filter((a) => applies(a.rule.eventTypes, type)),
+    );
+    this.stateful = [...next.values()].filter((a) => a.detector !== undefined);
+  }
+
+  private retire(active: ActiveRule, tokens: TokenTable): void {
+    for (const token of tokens.values()) {
+      if (token.slots === null || token.slots[active.slot] === undefined) continue;
+      active.detector?.release?.(token.slots[active.slot]);
+      token.slots[active.slot] = undefined;
+    }
+    this.freeSlots.push(active.slot);
+  }
+}
+
+function applies(types: EventType[] | null, type: EventType): boolean {
+  return types === null || types.includes(type);
+}
+
+/** Index of an event type in EVENT_TYPES, -1 for anything else. */
+export function typeIndex(type: string): number {
+  switch (type) {
+    case 'token.used':
+      return 1;
+    case 'token.issued':
+      return 0;
+    case 'token.revoked':
+      return 2;
+    case 'principal.disabled':
+      return 3;
+    default:
+      return -1;
+  }
+}

@@ -1,0 +1,352 @@
+import type { Logger } from 'pino';
+import type { StoredEvent } from '../events/contract.js';
+import { type ActiveRule, ActiveRules, typeIndex } from './activeRules.js';
+import { type Alert, alertId, detailsOf } from './alert.js';
+import { AlertAggregator, type AlertSink } from './alertAggregator.js';
+import type { CelContext } from './celEnv.js';
+import type { DetectorOutput, Finding } from './detectors/types.js';
+import { setSlot } from './detectors/types.js';
+import { type EngineSnapshot, exportSnapshot, importSnapshot } from './engineSnapshot.js';
+import { EventView, PrincipalView } from './eventView.js';
+import { EXACT, MAYBE, NO } from './prefilter.js';
+import type { RuleSet } from './rules.js';
+import { type TokenFacts, TokenRecord } from './tokenRecord.js';
+import { TokenTable } from './tokenTable.js';
+
+export interface EngineOptions {
+  rules: RuleSet;
+  logger: Logger;
+  /** Every alert, first when opened, then when repeats merged into it are final. */
+  onAlert: AlertSink;
+  /** How late (event time) an event may arrive before timers stop waiting for it. Default 10 s. */
+  allowedLateness?: number;
+  /** Tokens tracked in memory; the least recently used beyond it are evicted. Default 1,000,000. */
+  maxTokens?: number;
+  maxOpenAlerts?: number;
+  /** Facts of a token not in memory (evicted, or issued before history), e.g. from the store. */
+  lookupToken?: (id: string) => TokenFacts | undefined;
+  /** Test mode: evaluate CEL even where the prefilter said no, and throw if they disagree. */
+  verifyPrefilters?: boolean;
+}
+
+export interface EngineStats {
+  events: number;
+  late: number;
+  alerts: number;
+  suppressed: number;
+  ruleErrors: number;
+  tokens: number;
+  evicted: number;
+  watermark: number;
+}
+
+const TICK = 1_000;
+
+/**
+ * Runs every enabled rule over events in event time. Rules first pass a JS prefilter, then
+ * their CEL condition; stateful kinds hand matching events to their detector. Nothing here
+ * reads the wall clock: the watermark (latest event time minus allowed lateness) drives
+ * timers, so a replay yields the alerts live ingestion produced.
+ */
+export class Engine {
+  private readonly log: Logger;
+  private readonly tokens: TokenTable;
+  private readonly active: ActiveRules;
+  private readonly aggregator: AlertAggregator;
+  private readonly disabled = new Map<string, number>();
+  private readonly view = new EventView();
+  private readonly principal = new PrincipalView((p) => this.disabled.get(p) ?? Number.POSITIVE_INFINITY);
+  private readonly unknown = new TokenRecord('');
+  private readonly ctx: CelContext;
+  private readonly lateness: number;
+  private readonly failing = new Set<string>();
+  private readonly verifying: boolean;
+  private silent = false;
+  private maxTime = Number.NEGATIVE_INFINITY;
+  private firstTime = Number.POSITIVE_INFINITY;
+  private watermark = Number.NEGATIVE_INFINITY;
+  private nextTick = Number.NEGATIVE_INFINITY;
+  private readonly counts = { events: 0, late: 0, alerts: 0, suppressed: 0, ruleErrors: 0 };
+
+  constructor(private readonly options: EngineOptions) {
+    this.log = options.logger.child({ module: 'detect' });
+    this.lateness = options.allowedLateness ?? 10_000;
+    this.verifying = options.verifyPrefilters === true;
+    this.tokens = new TokenTable({
+      maxTokens: options.maxTokens ?? 1_000_000,
+      onEvict: (t) => this.release(t),
+    });
+    this.active = new ActiveRules(this.log, (a) => this.outputFor(a));
+    this.aggregator = new AlertAggregator({
+      logger: this.log,
+      maxOpen: options.maxOpenAlerts,
+      sink: (alert, change) => {
+        if (change === 'opened') this.counts.alerts++;
+        options.onAlert(alert, change);
+      },
+    });
+    this.ctx = { event: this.view, token: this.unknown, principal: this.principal, params: {} };
+    this.active.swap(options.rules, this.tokens);
+  }
+
+  /** A restarted engine that remembers known sources, baselines and open alert windows. */
+  static restore(snapshot: EngineSnapshot, options: EngineOptions): Engine {
+    const engine = new Engine(options);
+    const times = importSnapshot(snapshot, {
+      tokens: engine.tokens,
+      active: engine.active,
+      aggregator: engine.aggregator,
+      disabled: engine.disabled,
+    });
+    engine.maxTime = times.maxTime;
+    engine.firstTime = times.firstTime;
+    engine.watermark = times.watermark;
+    engine.nextTick = times.watermark + TICK;
+    return engine;
+  }
+
+  /** Detector state and open alert windows, JSON-able (Infinity never appears). */
+  snapshot(): EngineSnapshot {
+    return exportSnapshot(
+      { tokens: this.tokens, active: this.active, aggregator: this.aggregator, disabled: this.disabled },
+      {
+        maxTime: this.maxTime,
+        firstTime: this.firstTime,
+        watermark: this.watermark,
+      },
+    );
+  }
+
+  /** Swap rules without losing state (see ActiveRules.swap). */
+  setRules(rules: RuleSet): void {
+    this.active.swap(rules, this.tokens);
+    this.failing.clear();
+    this.log.info({ rules: rules.rules.length }, 'rules swapped');
+  }
+
+  /** Learn from stored history (rebuild after a restart or rebalance) without alerting. */
+  learn(ev: StoredEvent): void {
+    this.silent = true;
+    try {
+      this.process(ev);
+    } finally {
+      this.silent = false;
+    }
+  }
+
+  /** Tell the engine about a token issued before the history it will see. */
+  seedToken(facts: TokenFacts): void {
+    (this.tokens.get(facts.id) ?? this.tokens.create(facts.id)).applyFacts(facts, this.tokens);
+  }
+
+  process(ev: StoredEvent): void {
+    this.counts.events++;
+    if (ev.time > this.maxTime) {
+      if (this.maxTime === Number.NEGATIVE_INFINITY) this.firstTime = ev.time;
+      this.maxTime = ev.time;
+      if (ev.time - this.lateness >= this.nextTick) this.advance(ev.time - this.lateness);
+    } else if (ev.time < this.watermark) {
+      this.counts.late++;
+    }
+    const type = typeIndex(ev.type);
+    let token: TokenRecord | undefined;
+    if (type === 1) token = this.tokens.get(ev.token_id) ?? this.hydrate(ev.token_id);
+    else if (type === 0) token = this.issue(ev);
+    else if (type === 2) token = this.revoke(ev);
+    else if (type === 3)
+      this.disabled.set(ev.principal, Math.min(ev.time, this.disabled.get(ev.principal) ?? ev.time));
+    if (type < 0) return;
+    this.point(ev, token);
+    const rules = this.active.byType[type] as ActiveRule[];
+    for (let i = 0; i < rules.length; i++) this.run(rules[i] as ActiveRule, ev, token);
+    if (type === 1 && token !== undefined) {
+      token.first_used_at = Math.min(token.first_used_at, ev.time);
+      token.last_used_at = token.uses === 0 ? ev.time : Math.max(token.last_used_at, ev.time);
+      token.uses++;
+    }
+  }
+
+  /** End of stream: stop waiting for late events, emit every pending alert update. */
+  flush(): void {
+    // Timers fire as if time ran out, but the watermark stays: the engine may go on afterwards.
+    for (const active of this.active.stateful)
+      active.detector?.advance?.(Number.POSITIVE_INFINITY, active.output);
+    this.aggregator.flush();
+  }
+
+  stats(): EngineStats {
+    return {
+      ...this.counts,
+      tokens: this.tokens.size,
+      evicted: this.tokens.evicted,
+      watermark: this.watermark,
+    };
+  }
+
+  private run(active: ActiveRule, ev: StoredEvent, token: TokenRecord | undefined): void {
+    const rule = active.rule;
+    const verdict = rule.prefilter.test(ev, token ?? this.unknown, this.principal);
+    if (this.verifying) this.verify(active, verdict);
+    if (verdict === NO) return;
+    if (active.detector !== undefined) {
+      if (verdict === MAYBE && !this.cel(active)) return;
+      this.point(ev, token);
+      active.detector.observe(ev, token, active.output);
+    } else if (this.cel(active)) {
+      this.emit(active, ev, token, undefined);
+    }
+  }
+
+  private cel(active: ActiveRule): boolean {
+    this.ctx.params = active.rule.values;
+    try {
+      return active.rule.evaluate(this.ctx);
+    } catch (error) {
+      this.counts.ruleErrors++;
+      // One log line per rule until the next reload: a broken condition must not flood logs.
+      if (!this.failing.has(active.rule.name)) {
+        this.failing.add(active.rule.name);
+        this.log.warn(
+          { rule: active.rule.name, err: error },
+          'rule condition failed on an event; counted as no match',
+        );
+      }
+      return false;
+    }
+  }
+
+  private verify(active: ActiveRule, verdict: number): void {
+    const truth = this.cel(active);
+    if ((verdict === NO && truth) || (verdict === EXACT && !truth)) {
+      throw new Error(
+        `prefilter of rule "${active.rule.name}" said ${verdict === NO ? 'no' : 'yes'}, CEL said ${truth}`,
+      );
+    }
+  }
+
+  /** Point the CEL context at `ev` (detectors may emit for an earlier event). */
+  private point(ev: StoredEvent, token: TokenRecord | undefined): void {
+    this.view.ev = ev;
+    this.ctx.token = token ?? this.unknown;
+    this.principal.name = token?.principal || ev.principal;
+  }
+
+  private emit(
+    active: ActiveRule,
+    ev: StoredEvent,
+    token: TokenRecord | undefined,
+    finding: Finding | undefined,
+  ): void {
+    if (this.silent) return;
+    const rule = active.rule;
+    this.point(ev, token);
+    this.ctx.params = rule.values;
+    if (rule.exceptionMatch?.(this.ctx)) {
+      this.counts.suppressed++;
+      return;
+    }
+    const windowStart = Math.floor(ev.time / rule.dedupWindow) * rule.dedupWindow;
+    const id = alertId(rule.name, finding?.subject ?? ev.token_id, windowStart);
+    // A noisy rule repeats within its window: merge the event without building an alert.
+    if (this.aggregator.repeat(id, ev, finding?.count ?? 1, finding?.context)) return;
+    const context = finding?.context ?? {};
+    const alert: Alert = {
+      id,
+      kind: rule.kind,
+      rule: rule.name,
+      severity: rule.severity,
+      token_id: ev.token_id,
+      principal: token?.principal || ev.principal,
+      tenant: ev.tenant || token?.tenant || '',
+      first_seen: ev.time,
+      last_seen: ev.time,
+      count: finding?.count ?? 1,
+      evidence: [ev.id],
+      summary: rule.summary?.(this.ctx, context) ?? finding?.summary ?? `${rule.name}: token ${ev.token_id}`,
+      status: 'open',
+      tags: rule.tags,
+      response: rule.response,
+      details: detailsOf(ev, { ...context }),
+    };
+    this.aggregator.add(alert, windowStart, rule.dedupWindow);
+  }
+
+  private advance(watermark: number): void {
+    this.watermark = Math.max(this.watermark, watermark);
+    this.nextTick = watermark + TICK;
+    for (const active of this.active.stateful) active.detector?.advance?.(watermark, active.output);
+    this.aggregator.advance(watermark);
+  }
+
+  private outputFor(active: ActiveRule): DetectorOutput {
+    const engine = this;
+    return {
+      get silent() {
+        return engine.silent;
+      },
+      get firstEventTime() {
+        return engine.firstTime;
+      },
+      emit: (ev, token, finding) => this.emit(active, ev, token, finding),
+      lookup: (id) => this.tokens.get(id) ?? this.hydrate(id),
+      markPreexisting: (id) => {
+        (this.tokens.get(id) ?? this.tokens.create(id)).preexisting = true;
+      },
+    };
+  }
+
+  private hydrate(id: string): TokenRecord | undefined {
+    const facts = this.options.lookupToken?.(id);
+    if (facts === undefined) return undefined;
+    const token = this.tokens.create(id);
+    token.applyFacts(facts, this.tokens);
+    return token;
+  }
+
+  private issue(ev: StoredEvent): TokenRecord {
+    const token = this.tokens.get(ev.token_id) ?? this.tokens.create(ev.token_id);
+    const facts: TokenFacts = {
+      id: ev.token_id,
+      kind: ev.token_kind,
+      principal: ev.principal,
+      tenant: ev.tenant,
+      scopes: ev.scopes,
+      allowed_cidrs: ev.allowed_cidrs,
+      issued_at: ev.time,
+      expires_at: ev.expires_at,
+      revoked_at: null,
+      replaces: ev.replaces,
+    };
+    token.applyFacts(facts, this.tokens);
+    const previous = ev.replaces === '' ? undefined : this.tokens.get(ev.replaces);
+    if (previous?.slots) {
+      for (const active of this.active.stateful) {
+        const state = previous.slots[active.slot];
+        if (state !== undefined && active.detector?.inherit)
+          setSlot(token, active.slot, active.detector.inherit(state));
+      }
+    }
+    return token;
+  }
+
+  private revoke(ev: StoredEvent): TokenRecord {
+    const token = this.tokens.get(ev.token_id) ?? this.tokens.create(ev.token_id);
+    token.revoked_at = Math.min(token.revoked_at, ev.time);
+    token.principal ||= ev.principal;
+    token.tenant ||= ev.tenant;
+    return token;
+  }
+
+  private release(token: TokenRecord): void {
+    if (token.slots === null) return;
+    for (const active of this.active.stateful) {
+      const state = token.slots[active.slot];
+      if (state !== undefined) active.detector?.release?.(state);
+    }
+  }
+}
+
+/** Engine factory in the project's options-object style. */
+export function createEngine(options: EngineOptions): Engine {
+  return new Engine(options);
+}

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { StoredEvent } from '../events/contract.js';
+import { createAlertStore } from '../store/alertStore.js';
+import type { Store } from '../store/store.js';
+import { AlertSaver } from './alertSaver.js';
+import { DetectionRunner, type ScheduledFactory } from './detectionRunner.js';
+import { rebuildDetection } from './rebuildDetection.js';
+import { loadRules } from './rules.js';
+import { createScheduledDetectors } from './scheduled/index.js';
+import { type RuleWatcher, watchRules } from './watchRules.js';
+
+export interface Detection {
+  readonly runner: DetectionRunner;
+  /** Hand to the Batcher as `onStored`: every newly stored event batch. */
+  onStored(events: readonly StoredEvent[]): void;
+  /** Stop watching rules and finish (see DetectionRunner.finish): every alert stored. */
+  stop(): Promise<void>;
+}
+
+export interface StartDetectionOptions {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  /** Learn the stored history first (live serving); a replay's fresh store has none. */
+  rebuild: boolean;
+  /** Reload rules when their files change (live serving). */
+  watch: boolean;
+}
+
+/** The SQL detectors (stale, never used, rotation, expiry, orphans), rebuilt for every rule set. */
+function scheduledDetectors(store: Store, logger: Logger): ScheduledFactory {
+  return (rules) => createScheduledDetectors({ store, rules, logger });
+}
+
+/**
+ * Detection as `choir serve` and `choir replay` run it: rules from `detect.rules_dir` (a broken
+ * file refuses to start, RuleLoadError names file, rule and reason), alerts to the alert store.
+ */
+export async function startDetection(options: StartDetectionOptions): Promise<Detection> {
+  const { config, store, logger } = options;
+  const rules = await loadRules(config.detect.rules_dir, { logger });
+  const saver = new AlertSaver({ alerts: createAlertStore(store), logger });
+  const runner = new DetectionRunner({
+    rules,
+    logger,
+    saver,
+    allowedLatenessMs: config.detect.allowed_lateness_ms,
+    scheduled: scheduledDetectors(store, logger),
+    scheduleEveryMs: config.detect.scheduled_every_ms,
+  });
+  if (options.rebuild) {
+    await rebuildDetection({ store, runner, days: config.detect.rebuild_days, logger });
+  }
+  let watcher: RuleWatcher | null = null;
+  if (options.watch) {
+    // A broken edit is logged by watchRules and the rules in force stay.
+    watcher = watchRules(config.detect.rules_dir, (next) => runner.setRules(next), { logger });
+  }
+  return {
+    runner,
+    onStored: (events) => runner.onStored(events),
+    async stop() {
+      watcher?.close();
+      await runner.finish();
+    },
+  };
+}

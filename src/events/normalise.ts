@@ -1,0 +1,76 @@
+import type { StoredEvent, TokenEvent } from './contract.js';
+
+const KNOWN_TOP = new Set([
+  'id',
+  'type',
+  'time',
+  'token',
+  'request',
+  'reason',
+  'actor',
+  'principal',
+  'tenant',
+  'source',
+  'attributes',
+]);
+const KNOWN_TOKEN = new Set(['id', 'kind', 'principal', 'scopes', 'expires_at', 'allowed_cidrs', 'replaces']);
+const KNOWN_REQUEST = new Set([
+  'scope',
+  'action',
+  'resource',
+  'method',
+  'path',
+  'source_ip',
+  'user_agent',
+  'status',
+]);
+const EMPTY: string[] = [];
+
+/** Flatten a valid contract-v1 event into the stored row. Unknown fields land in `attributes`, never dropped. */
+export function normalise(e: TokenEvent, raw: string): StoredEvent {
+  const t = e.token;
+  const r = e.request;
+  let attributes = e.attributes ?? {};
+  const extra = unknownFields(e);
+  if (extra) attributes = { ...attributes, ...extra };
+  return {
+    id: e.id,
+    type: e.type,
+    time: Date.parse(e.time),
+    token_id: t?.id ?? '',
+    token_kind: t?.kind ?? '',
+    principal: t?.principal ?? (e.type === 'principal.disabled' ? (e.principal ?? '') : ''),
+    scopes: t?.scopes ?? EMPTY,
+    expires_at: t?.expires_at ? Date.parse(t.expires_at) : null,
+    allowed_cidrs: t?.allowed_cidrs ?? EMPTY,
+    replaces: t?.replaces ?? '',
+    request_scope: r?.scope ?? '',
+    request_action: r?.action ?? '',
+    request_resource: r?.resource ?? '',
+    request_method: r?.method ?? '',
+    request_path: r?.path ?? '',
+    source_ip: r?.source_ip ?? '',
+    user_agent: r?.user_agent ?? '',
+    status: r?.status ?? 0,
+    reason: e.reason ?? '',
+    actor: e.actor ?? '',
+    tenant: e.tenant ?? '',
+    source: e.source ?? '',
+    attributes,
+    raw,
+  };
+}
+
+function unknownFields(e: TokenEvent): Record<string, string> | null {
+  let out: Record<string, string> | null = null;
+  const keep = (key: string, v: unknown) => {
+    out ??= {};
+    out[key] = typeof v === 'string' ? v : JSON.stringify(v);
+  };
+  for (const k in e) if (!KNOWN_TOP.has(k)) keep(k, (e as unknown as Record<string, unknown>)[k]);
+  for (const k in e.token)
+    if (!KNOWN_TOKEN.has(k)) keep(`token.${k}`, (e.token as Record<string, unknown>)[k]);
+  for (const k in e.request)
+    if (!KNOWN_REQUEST.has(k)) keep(`request.${k}`, (e.request as Record<string, unknown>)[k]);
+  return out;
+}

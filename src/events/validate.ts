@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { TokenEvent } from './contract.js';
+
+const SCHEMA_URL = new URL('../../schema/event-v1.schema.json', import.meta.url);
+
+export type Validation = { ok: true; event: TokenEvent } | { ok: false; reason: string };
+export type Validator = (value: unknown) => Validation;
+
+/** Compile contract v1 once; the returned function is the hot path. */
+export function createValidator(): Validator {
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  ajv.addFormat('ip', (s: string) => isIP(s) !== 0);
+  ajv.addFormat('cidr', isCidr);
+  const check = ajv.compile<TokenEvent>(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')));
+  return (value) => {
+    if (check(value)) {
+      const outOfRange = timeOutOfRange(value);
+      return outOfRange ? { ok: false, reason: outOfRange } : { ok: true, event: value };
+    }
+    return { ok: false, reason: explain(check.errors ?? []) };
+  };
+}
+
+/** Stored times are epoch milliseconds with 13 digits: 2001-09-09 to 2286-11-20. */
+const MIN_MS = 1e12;
+const MAX_MS = 1e13 - 1;
+
+function timeOutOfRange(e: TokenEvent): string | null {
+  for (const [field, value] of [
+    ['time', e.time],
+    ['token.expires_at', e.token?.expires_at],
+  ] as const) {
+    if (value === undefined) continue;
+    const ms = Date.parse(value);
+    if (!(ms >= MIN_MS && ms <= MAX_MS))
+      return `"${field}" must lie between 2001-09-09 and 2286-11-20, got ${value}`;
+  }
+  return null;
+}
+
+export function isCidr(s: string): boolean {
+  const slash = s.indexOf('/');
+  const ip = slash < 0 ? s : s.slice(0, slash);
+  const family = isIP(ip);
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const bits = s.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** Turn ajv's errors into one sentence a producer's author can act on. */
+function explain(errors: ErrorObject[]): string {
+  const reasons = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'if') continue;
+    const at = e.instancePath.slice(1).replaceAll('/', '.');
+    const field = (name: string) => `"${at ? `${at}.` : ''}${name}"`;
+    switch (e.keyword) {
+      case 'required':
+        reasons.add(`missing required field ${field(String(e.params.missingProperty))}`);
+        break;
+      case 'enum':
+        reasons.add(`"${at}" must be one of ${(e.params.allowedValues as string[]).join(', ')}`);
+        break;
+      case 'pattern':
+        reasons.add(
+          at === 'id'
+            ? '"id" must not contain control characters'
+            : `"${at}" must be an RFC 3339 time with milliseconds and zone, e.g. 2026-01-31T12:00:00.000Z`,
+        );
+        break;
+      case 'format':
+        reasons.add(
+          `"${at}" must be ${e.params.format === 'cidr' ? 'a CIDR like 10.0.0.0/8' : 'an IP address'}`,
+        );
+        break;
+      case 'type':
+        reasons.add(`${at ? `"${at}"` : 'the event'} must be ${article(String(e.params.type))}`);
+        break;
+      default:
+        reasons.add(`"${at}" ${e.message}`);
+    }
+  }
+  return [...reasons].join('; ');
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { ChoirError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import type { DeadLetter, EventRow, Store } from '../store/store.js';
+import { Batcher } from './batcher.js';
+
+/** An in-memory Store (unit tests only): keeps rows, can fail on demand. */
+function memoryStore() {
+  const events: EventRow[] = [];
+  const dead: DeadLetter[] = [];
+  const plan: { failInsert: number; failAfterWrite: number; permanent: boolean } = {
+    failInsert: 0,
+    failAfterWrite: 0,
+    permanent: false,
+  };
+  const store: Store = {
+    mode: 'embedded',
+    database: 'mem',
+    async insertEvents(rows) {
+      if (plan.failInsert > 0) {
+        plan.failInsert--;
+        throw new ChoirError('STORAGE_UNAVAILABLE', 'down', { retriable: !plan.permanent });
+      }
+      events.push(...rows);
+      // The insert landed but the acknowledgement was lost.
+      if (plan.failAfterWrite > 0) {
+        plan.failAfterWrite--;
+        throw new ChoirError('STORAGE_UNAVAILABLE', 'timeout after write', { retriable: true });
+      }
+    },
+    async insertDeadLetters(rows) {
+      dead.push(...rows);
+    },
+    async storedEventIds(ids) {
+      const have = new Set(events.map((e) => e.id));
+      return new Set(ids.filter((id) => have.has(id)));
+    },
+    async storedDeadLetterIds(ids) {
+      const have = new Set(dead.map((d) => d.id));
+      return new Set(ids.filter((id) => have.has(id)));
+    },
+    query: async () => [],
+    command: async () => {},
+    close: async () => {},
+  };
+  return { store, events, dead, plan };
+}
+
+const row = (id: string, time = 1000): EventRow =>
+  ({ id, time, ingest_source: 't', ingest_partition: 0, ingest_offset: 0, ingested_at: 0 }) as EventRow;
+const batcher = (store: Store, batchRows = 100) =>
+  new Batcher({
+    store,
+    logger: createLogger('silent'),
+    batchRows,
+    batchMs: 5,
+    maxBackoffMs: 10,
+    sleep: async () => {},
+  });
+
+describe('Batcher', () => {
+  it('flushes when the row limit is reached without waiting for the timer', async () => {
+    const m = memoryStore();
+    const b = new Batcher({
+      store: m.store,
+      logger: createLogger('silent'),
+      batchRows: 2,
+      batchMs: 60_000,
+      maxBackoffMs: 10,
+    });
+    const receipt = await b.write([row('a'), row('b')]);
+    expect(receipt).toEqual({ stored: 2, duplicates: 0, deadLettered: 0 });
+    expect(m.events.map((e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('stores an id once when it arrives twice, in one batch or in two', async () => {
+    const m = memoryStore();
+    const b = batcher(m.store);
+    const [r1, r2] = await Promise.all([b.write([row('a'), row('a')]), b.write([row('a'), row('b')])]);
+    expect(r1).toEqual({ stored: 1, duplicates: 1, deadLettered: 0 });
+    expect(r2).toEqual({ stored: 1, duplicates: 1, deadLettered: 0 });
+    expect(await b.write([row('b')])).toEqual({ stored: 0, duplicates: 1, deadLettered: 0 });
+    expect(m.events.map((e) => e.id).sort()).toEqual(['a', 'b']);
+  });
+
+  it('retries a failing insert and resolves only once it is stored', async () => {
+    const m = memoryStore();
+    m.plan.failInsert = 3;
+    const receipt = await batcher(m.store).write([row('a')]);
+    expect(receipt.stored).toBe(1);
+    expect(m.plan.failInsert).toBe(0);
+    expect(m.events).toHaveLength(1);
+  });
+
+  it('does not write twice when an insert landed but its acknowledgement was lost', async () => {
+    const m = memoryStore();
+    m.plan.failAfterWrite = 1;
+    await batcher(m.store).write([row('a'), row('b')]);
+    expect(m.events.map((e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('rejects the writers when storage refuses the batch for good', async () => {
+    const m = memoryStore();
+    m.plan.failInsert = 1;
+    m.plan.permanent = true;
+    await expect(batcher(m.store).write([row('a')])).rejects.toThrow('down');
+  });
+
+  it('stores dead letters beside the events of the same batch', async () => {
+    const m = memoryStore();
+    const dl = {
+      id: 'd1',
+      source: 'http',
+      partition: 0,
+      offset: 3,
+      received_at: 0,
+      reason: 'bad',
+      payload: '{',
+    };
+    const receipt = await batcher(m.store).write([row('a')], [dl, dl]);
+    expect(receipt).toEqual({ stored: 1, duplicates: 0, deadLettered: 1 });
+    expect(m.dead).toHaveLength(1);
+  });
+});
+
+describe('Batcher onStored', () => {
+  it('hands over each event the log did not hold before, once, after its insert, even when its acknowledgement was lost', async () => {
+    const { store, plan } = memoryStore();
+    const handed: string[][] = [];
+    const b = new Batcher({
+      store,
+      logger: createLogger('silent'),
+      batchRows: 100,
+      batchMs: 5,
+      maxBackoffMs: 10,
+      sleep: async () => {},
+      onStored: (events) => handed.push(events.map((e) => e.id)),
+    });
+    await b.write([row('a'), row('b')]);
+    await b.write([row('b'), row('c')]); // b is a repeat: not handed over again
+    plan.failAfterWrite = 1; // d lands, the answer is lost, the retry finds it stored
+    await b.write([row('d')]);
+    await b.write([row('a')]); // nothing new: no call
+    expect(handed).toEqual([['a', 'b'], ['c'], ['d']]);
+  });
+});

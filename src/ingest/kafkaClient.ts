@@ -1,0 +1,122 @@
+import { type Consumer, Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { ChoirError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * The only module that knows kafkajs. kafkajs is in maintenance upstream: switching to another
+ * client means re-implementing these two small interfaces and nothing else.
+ */
+export interface KafkaMessageBatch {
+  topic: string;
+  partition: number;
+  messages: { offset: string; value: Buffer | null }[];
+}
+
+export interface BatchControl {
+  /** Keep group membership alive while a batch waits for storage. */
+  heartbeat(): Promise<void>;
+  /** False once the batch's partition was reassigned or the consumer is stopping: do not commit it. */
+  isCurrent(): boolean;
+}
+
+export interface KafkaConsumerPort {
+  /**
+   * Deliver batches until stopped. The handler returns once the batch is accepted (fetching goes
+   * on) with a `durable` promise; the batch's offset is committed only when that resolves.
+   */
+  run(
+    handler: (batch: KafkaMessageBatch, ctl: BatchControl) => Promise<{ durable: Promise<unknown> }>,
+  ): Promise<void>;
+  /** Stop fetching, wait for accepted batches to become durable and commit them, then leave the group. */
+  stop(): Promise<void>;
+}
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  topics: string[];
+  logger: Logger;
+  /** How many partitions' batches are handled at once. */
+  concurrency?: number;
+}
+
+export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
+  const log = opts.logger.child({ module: 'kafka' });
+  const kafka = new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...rest } = entry.log;
+      log[entry.level <= KafkaLogLevel.ERROR ? 'error' : 'warn'](
+        { ...rest, kafka: entry.namespace },
+        message,
+      );
+    },
+  });
+  // Large fetches: a batch waits for its insert before the next fetch, so each round trip should carry a lot.
+  const consumer: Consumer = kafka.consumer({
+    groupId: opts.groupId,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
+    maxWaitTimeInMs: 250,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
+  let stopping = false;
+  // Commits per partition are chained so that a later batch's commit never lands before an earlier one's.
+  const commitChains = new Map<string, Promise<void>>();
+
+  return {
+    async run(handler) {
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
+      } catch (err) {
+        throw new ChoirError(
+          'KAFKA_FAILED',
+          `cannot reach Kafka at ${opts.brokers.join(',')}: ${(err as Error).message}`,
+          {
+            retriable: true,
+            cause: err,
+          },
+        );
+      }
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: opts.concurrency ?? 6,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+          if (batch.messages.length === 0) return;
+          const { durable } = await handler(
+            { topic: batch.topic, partition: batch.partition, messages: batch.messages },
+            { heartbeat, isCurrent: () => isRunning() && !isStale() && !stopping },
+          );
+          if (!isRunning() || isStale()) return;
+          // Resolving moves the fetch position only (autoCommit is off): the next fetch overlaps this
+          // batch's insert. The commit waits for `durable`, i.e. for ClickHouse's acknowledgement:
+          // a crash before it replays the batch, and storage drops the rows it already has.
+          resolveOffset(batch.lastOffset());
+          const { topic, partition } = batch;
+          const offset = (BigInt(batch.lastOffset()) + 1n).toString();
+          const key = `${topic}:${partition}`;
+          const chain = (commitChains.get(key) ?? Promise.resolve())
+            .then(() => durable)
+            .then(() => consumer.commitOffsets([{ topic, partition, offset }]))
+            .catch((err) => {
+              // Not committed: the partition's next owner re-reads from the last commit; nothing is lost.
+              log.warn({ topic, partition, offset, err: (err as Error).message }, 'offset not committed');
+            });
+          commitChains.set(key, chain);
+        },
+      });
+    },
+    async stop() {
+      stopping = true;
+      await consumer.stop();
+      await Promise.all(commitChains.values());
+      await consumer.disconnect();
+    },
+  };
+}

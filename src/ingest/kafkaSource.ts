@@ -1,0 +1,65 @@
+import type { Decoder } from '../events/decode.js';
+import type { Logger } from '../logger.js';
+import type { Batcher } from './batcher.js';
+import type { KafkaConsumerPort } from './kafkaClient.js';
+import { type RawRecord, toRows } from './toRows.js';
+
+export interface KafkaSourceStats {
+  batches: number;
+  stored: number;
+  duplicates: number;
+  deadLettered: number;
+  ignored: number;
+}
+
+/**
+ * Kafka topics ▸ decode ▸ batcher. Each batch hands the client a `durable` promise that resolves
+ * only when its rows are stored, so nothing is committed early; while storage fails, pending rows
+ * reach the limit and the handler waits, which pauses consumption instead of skipping past it.
+ */
+export function startKafkaSource(opts: {
+  consumer: KafkaConsumerPort;
+  decoderFor: (topic: string) => Decoder;
+  batcher: Batcher;
+  logger: Logger;
+  /** Rows accepted but not yet stored above which a batch waits for its own storage. */
+  maxPendingRows: number;
+  now?: () => number;
+}): { stats: KafkaSourceStats; started: Promise<void>; stop(): Promise<void> } {
+  const log = opts.logger.child({ module: 'kafka-source' });
+  const now = opts.now ?? Date.now;
+  const { maxPendingRows } = opts;
+  const stats: KafkaSourceStats = { batches: 0, stored: 0, duplicates: 0, deadLettered: 0, ignored: 0 };
+
+  const started = opts.consumer.run(async (batch, ctl) => {
+    const decode = opts.decoderFor(batch.topic);
+    const source = `kafka:${batch.topic}`;
+    const records: RawRecord[] = batch.messages.map((m) => ({
+      text: m.value ? m.value.toString('utf8') : '',
+      origin: { source, partition: batch.partition, offset: Number(m.offset) },
+    }));
+    const rows = toRows(records, decode, now());
+    for (const r of rows.ignored) log.debug({ ...r.origin, reason: r.reason }, 'record ignored');
+    stats.ignored += rows.ignored.length;
+    const durable = opts.batcher.write(rows.events, rows.deadLetters).then((receipt) => {
+      stats.batches++;
+      stats.stored += receipt.stored;
+      stats.duplicates += receipt.duplicates;
+      stats.deadLettered += receipt.deadLettered;
+    });
+    // Back-pressure: while storage lags (or is down) this batch waits here, so fetching pauses
+    // instead of piling rows up in memory. Heartbeats keep the partitions assigned meanwhile.
+    if (opts.batcher.pendingRows > maxPendingRows) {
+      const beat = setInterval(() => ctl.heartbeat().catch(() => {}), 2_000);
+      try {
+        await durable;
+      } finally {
+        clearInterval(beat);
+      }
+    }
+    return { durable };
+  });
+  started.catch((err) => log.error({ err: (err as Error).message }, 'kafka source stopped'));
+
+  return { stats, started, stop: () => opts.consumer.stop() };
+}

@@ -1,0 +1,144 @@
+import type { Alert, AlertStatus } from '../detect/alert.js';
+import type { Store } from './store.js';
+
+/** Alerts as stored in `<db>.alerts` (migration 4): one row per saved state, the highest version read. */
+export interface AlertStore {
+  /** Insert the current state of each alert, in one insert. */
+  save(alerts: readonly Alert[]): Promise<void>;
+  /** Alerts in their final state, by first_seen then id; `since` (epoch ms) filters on last_seen. */
+  list(filter?: { status?: AlertStatus; since?: number }): Promise<Alert[]>;
+  /** The stored state of these ids (absent ids are left out). */
+  get(ids: readonly string[]): Promise<Alert[]>;
+}
+
+const COLUMNS = `id, kind, rule, severity, token_id, principal, tenant,
+  toUnixTimestamp64Milli(first_seen) AS first_ms, toUnixTimestamp64Milli(last_seen) AS last_ms,
+  count, evidence, summary, status, tags, response, details`;
+
+const STRUCTURE = `id String, kind String, rule String, severity String, token_id String, principal String,
+  tenant String, first_seen DateTime64(3, 'UTC'), last_seen DateTime64(3, 'UTC'), count UInt64,
+  evidence Array(String), summary String, status String, tags Array(String), response String,
+  details String, version UInt64, updated_at DateTime64(3, 'UTC')`;
+
+interface AlertRow {
+  id: string;
+  kind: string;
+  rule: string;
+  severity: Alert['severity'];
+  token_id: string;
+  principal: string;
+  tenant: string;
+  first_ms: number;
+  last_ms: number;
+  count: number;
+  evidence: string[];
+  summary: string;
+  status: AlertStatus;
+  tags: string[];
+  response: string;
+  details: string;
+}
+
+/**
+ * Version = count: a repeat merged into an alert only ever raises its count, so a later state
+ * wins over an earlier one, and for equal counts ReplacingMergeTree keeps the row inserted last.
+ */
+export function createAlertStore(store: Store, options: { now?: () => number } = {}): AlertStore {
+  const table = `${store.database}.alerts`;
+  const now = options.now ?? Date.now;
+  const read = async (where: string, params: Record<string, unknown>) =>
+    (
+      await store.query<AlertRow>(
+        `SELECT ${COLUMNS} FROM ${table} FINAL WHERE ${where} ORDER BY first_seen, id`,
+        params,
+      )
+    ).map(fromRow);
+  return {
+    async save(alerts) {
+      if (alerts.length === 0) return;
+      const updatedAt = dateTime(now());
+      const lines = alerts.map((a) => JSON.stringify(toRow(a, updatedAt)));
+      // Rows as one string literal in the statement's body: no URL-length limit on a server, and
+      // chDB refuses inline insert data (`FORMAT … <rows>`) whenever the process has a stdin.
+      await store.command(
+        `INSERT INTO ${table} SELECT * FROM format(JSONEachRow, ${quote(STRUCTURE)}, ${quote(lines.join('\n'))})`,
+      );
+    },
+    list(filter = {}) {
+      const where = ['1'];
+      if (filter.status) where.push('status = {status:String}');
+      if (filter.since !== undefined)
+        where.push("last_seen >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')");
+      return read(where.join(' AND '), { status: filter.status, since: filter.since });
+    },
+    get(ids) {
+      if (ids.length === 0) return Promise.resolve([]);
+      // Inline, not a parameter: a server caps URL parameters, and a replay may open many at once.
+      return read(`id IN (${ids.map(quote).join(',')})`, {});
+    },
+  };
+}
+
+function toRow(a: Alert, updatedAt: string) {
+  return {
+    id: a.id,
+    kind: a.kind,
+    rule: a.rule,
+    severity: a.severity,
+    token_id: a.token_id,
+    principal: a.principal,
+    tenant: a.tenant,
+    first_seen: dateTime(a.first_seen),
+    last_seen: dateTime(a.last_seen),
+    count: a.count,
+    evidence: a.evidence,
+    summary: a.summary,
+    status: a.status,
+    tags: a.tags,
+    response: JSON.stringify(a.response),
+    details: JSON.stringify(a.details),
+    version: a.count,
+    updated_at: updatedAt,
+  };
+}
+
+function fromRow(r: AlertRow): Alert {
+  return {
+    id: r.id,
+    kind: r.kind,
+    rule: r.rule,
+    severity: r.severity,
+    token_id: r.token_id,
+    principal: r.principal,
+    tenant: r.tenant,
+    first_seen: Number(r.first_ms),
+    last_seen: Number(r.last_ms),
+    count: Number(r.count),
+    evidence: r.evidence,
+    summary: r.summary,
+    status: r.status,
+    tags: r.tags,
+    response: JSON.parse(r.response || '{"confirm":"manual","revoke":false}'),
+    details: JSON.parse(
+      r.details || '{"source_ips":[],"user_agents":[],"scopes":[],"statuses":[],"context":{}}',
+    ),
+  };
+}
+
+function quote(s: string): string {
+  return `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/** `YYYY-MM-DD hh:mm:ss.sss` in UTC: what DateTime64(3, 'UTC') parses without best-effort mode. */
+function dateTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** An alert as one JSON object for people and scripts (`choir replay`, `choir alerts list --json`). */
+export function alertJson(a: Alert): Record<string, unknown> {
+  return {
+    ...a,
+    first_seen: new Date(a.first_seen).toISOString(),
+    last_seen: new Date(a.last_seen).toISOString(),
+  };
+}

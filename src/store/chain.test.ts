@@ -1,0 +1,82 @@
+import { createHash, createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { contentHash, EMPTY_HEAD, GENESIS, linkBatch, linkHash, signatureValid } from './chain.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+const opts = { table: 'token_events', chainId: 'host-a', head: EMPTY_HEAD, time: 1_700_000_000_000, key: '' };
+
+describe('contentHash()', () => {
+  it('is SHA-256 over the sorted digests in uppercase hex', () => {
+    const [a, b] = [digest('a'), digest('b')];
+    const sorted = [a, b].sort(Buffer.compare);
+    const expected = createHash('sha256')
+      .update(Buffer.concat(sorted).toString('hex').toUpperCase())
+      .digest('hex');
+    expect(contentHash([a, b])).toBe(expected);
+    expect(contentHash([b, a])).toBe(expected);
+  });
+
+  it('sorts digests that share a long prefix by their full bytes', () => {
+    const x = Buffer.alloc(32, 1);
+    const y = Buffer.alloc(32, 1);
+    y[31] = 0;
+    expect(contentHash([x, y])).toBe(contentHash([y, x]));
+  });
+
+  it('changes when a row is added, removed or changed', () => {
+    const rows = ['a', 'b', 'c'].map(digest);
+    const base = contentHash(rows);
+    expect(contentHash(rows.slice(1))).not.toBe(base);
+    expect(contentHash([...rows, digest('d')])).not.toBe(base);
+    expect(contentHash([digest('A'), ...rows.slice(1)])).not.toBe(base);
+  });
+});
+
+describe('linkBatch()', () => {
+  it('makes the first link after GENESIS and the next one after it', () => {
+    const first = linkBatch([digest('a')], opts);
+    expect(first.link).toMatchObject({ batch_seq: 1, batch_rows: 1, prev_hash: GENESIS, signature: '' });
+    const second = linkBatch([digest('b')], {
+      ...opts,
+      head: { seq: 1, hash: first.link.batch_hash },
+    });
+    expect(second.link).toMatchObject({ batch_seq: 2, prev_hash: first.link.batch_hash });
+  });
+
+  it('is a pure function of the rows and the previous link', () => {
+    const rows = [digest('a'), digest('b')];
+    // The same rows in another order (as ClickHouse may return them) make the same link.
+    expect(linkBatch(rows, opts).link).toEqual(linkBatch([...rows].reverse(), opts).link);
+  });
+
+  it('hashes every link field, so none can change unnoticed', () => {
+    const { link } = linkBatch([digest('a')], opts);
+    const { batch_hash, signature, ...fields } = link;
+    expect(linkHash(fields)).toBe(batch_hash);
+    for (const change of [
+      { table: 'dead_letters' },
+      { chain_id: 'host-b' },
+      { batch_seq: 2 },
+      { batch_rows: 2 },
+      { batch_time: 1 },
+      { prev_hash: 'f'.repeat(64) },
+      { content_hash: 'e'.repeat(64) },
+    ]) {
+      expect(linkHash({ ...fields, ...change })).not.toBe(batch_hash);
+    }
+  });
+
+  it('signs the link hash with HMAC-SHA256 when a key is configured', () => {
+    const key = 'a-secret-of-sixteen+';
+    const { link } = linkBatch([digest('a')], { ...opts, key });
+    expect(link.signature).toBe(createHmac('sha256', key).update(link.batch_hash).digest('hex'));
+    expect(signatureValid(link.batch_hash, link.signature, key)).toBe(true);
+    expect(signatureValid(link.batch_hash, link.signature, 'another-secret-key')).toBe(false);
+    expect(signatureValid(link.batch_hash, 'zz', key)).toBe(false);
+  });
+
+  it('gives each row its locator: the first 4 bytes of its digest', () => {
+    const d = digest('a');
+    expect(linkBatch([d], opts).rowHashes[0]).toBe(d.readUInt32LE(0));
+  });
+});

@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import type { Config } from '../config/config.js';
+import { storageError } from '../errors.js';
+import { CHAIN_COLUMNS } from './chain.js';
+import type { DeadLetter, EventRow, Store } from './store.js';
+import { DEAD_LETTER_COLUMNS, EVENT_COLUMNS, encodeDeadLetters, encodeEvents } from './tsv.js';
+
+interface ChdbRawInsert {
+  rawInsert(p: {
+    table: string;
+    columns: readonly string[];
+    values: Buffer;
+    format: 'TabSeparated';
+    settings: Record<string, string | number>;
+  }): Promise<unknown>;
+}
+
+/** Open ClickHouse: embedded chDB on `storage.data_dir`, or the server at `storage.clickhouse_url`. */
+export function createClickHouseStore(storage: Config['storage']): Store {
+  const mode = storage.clickhouse_url ? 'server' : 'embedded';
+  let client: ClickHouseClient;
+  let connection: unknown = null;
+  if (storage.clickhouse_url) {
+    client = createClient({
+      url: storage.clickhouse_url,
+      username: storage.username,
+      password: storage.password,
+      request_timeout: 60_000,
+    });
+  } else {
+    mkdirSync(storage.data_dir, { recursive: true });
+    // chdb types its Connection against @clickhouse/client-common, which the client now bundles itself:
+    // the shapes match at run time, the declarations come from two packages.
+    connection = createChdbConnection({ path: storage.data_dir });
+    client = createClient({
+      connection: connection as NonNullable<Parameters<typeof createClient>[0]>['connection'],
+    });
+  }
+  const db = storage.database;
+
+  /** chDB's own insert hands the bytes to the engine without a copy; a server gets them over HTTP. */
+  const chdb = (connection as { chdb?: ChdbRawInsert } | null)?.chdb;
+
+  async function insert(
+    table: string,
+    columns: readonly string[],
+    tsv: string,
+    dedupToken: string,
+  ): Promise<void> {
+    if (tsv.length === 0) return;
+    const settings = { insert_deduplication_token: dedupToken, insert_deduplicate: 1 as const };
+    try {
+      if (chdb) {
+        await chdb.rawInsert({
+          table: `${db}.${table}`,
+          columns,
+          values: Buffer.from(tsv),
+          format: 'TabSeparated',
+          settings,
+        });
+      } else {
+        await client.insert({
+          table: `${db}.${table}`,
+          columns: columns as [string, ...string[]],
+          values: Readable.from([tsv]),
+          format: 'TabSeparated',
+          clickhouse_settings: settings,
+        });
+      }
+    } catch (err) {
+      throw storageError(`insert into ${table}`, err);
+    }
+  }
+
+  async function query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
+    try {
+      // Same output in both modes: 64-bit integers as JSON numbers (a server quotes them by default),
+      // and a dedup look-up, which inlines a whole batch of ids, may be that long.
+      const settings = {
+        output_format_json_quote_64bit_integers: 0 as const,
+        ...(sql.length > 200_000 ? { max_query_size: String(sql.length + 1024) } : {}),
+      };
+      const rs = await client.query({
+        query: sql,
+        query_params: params,
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+      });
+      return await rs.json<T>();
+    } catch (err) {
+      throw storageError('query', err);
+    }
+  }
+
+  return {
+    mode,
+    database: db,
+    insertEvents: (rows: EventRow[], token: string, chain) =>
+      insert('token_events', chain ? CHAINED_EVENT_COLUMNS : EVENT_COLUMNS, encodeEvents(rows, chain), token),
+    insertDeadLetters: (rows: DeadLetter[], token: string, chain) =>
+      insert(
+        'dead_letters',
+        chain ? CHAINED_DEAD_LETTER_COLUMNS : DEAD_LETTER_COLUMNS,
+        encodeDeadLetters(rows, chain),
+        token,
+      ),
+    async storedEventIds(ids, fromMs, toMs) {
+      if (ids.length === 0) return new Set();
+      // Ids go inline rather than as a parameter: a server caps URL parameters far below a batch.
+      const rows = await query<{ id: string }>(
+        `SELECT id FROM ${db}.token_events
+         WHERE time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}, 'UTC')
+           AND time <= fromUnixTimestamp64Milli(${Math.ceil(toMs)}, 'UTC')
+           AND id IN (${idSet(ids)})`,
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+    async storedDeadLetterIds(ids) {
+      if (ids.length === 0) return new Set();
+      const rows = await query<{ id: string }>(
+        `SELECT id FROM ${db}.dead_letters WHERE id IN (${idSet(ids)})`,
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+    query,
+    async command(sql, params) {
+      try {
+        await client.command({ query: sql, query_params: params });
+      } catch (err) {
+        throw storageError('command', err);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+const CHAINED_EVENT_COLUMNS = [...EVENT_COLUMNS, ...CHAIN_COLUMNS];
+const CHAINED_DEAD_LETTER_COLUMNS = [...DEAD_LETTER_COLUMNS, ...CHAIN_COLUMNS];
+
+/**
+ * A set of ids as ONE string literal split by ClickHouse: parsing one literal is ~5× faster than
+ * parsing a list of 30,000. Event ids cannot hold a newline (the schema forbids control characters);
+ * dead-letter ids are hex.
+ */
+function idSet(ids: string[]): string {
+  return `SELECT arrayJoin(splitByChar('\\n', ${quote(ids.join('\n'))}))`;
+}
+
+/** A ClickHouse string literal. */
+export function quote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

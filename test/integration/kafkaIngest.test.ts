@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, serve } from '../../src/index.js';
+import type { Store } from '../../src/store/store.js';
+import { makeEvent, makeLine } from '../support/generate.js';
+import { brokers, createTopic, offsets, produce, testKafka, uniqueName } from '../support/kafka.js';
+import { testConfig, testLogger, waitFor } from '../support/store.js';
+
+const TOTAL = 100_000;
+const BAD_EVERY = 100; // 1% malformed
+
+describe('Kafka ▸ ClickHouse (real broker, real chDB)', () => {
+  const topic = uniqueName('choir-it');
+  const groupId = uniqueName('choir-group');
+  const config = testConfig({ kafka: { brokers: brokers(), topics: [topic], group_id: groupId } });
+  const logger = testLogger();
+  let store: Store;
+
+  beforeAll(async () => {
+    await createTopic(topic, 6);
+    await produce(
+      topic,
+      TOTAL,
+      (i) => makeLine(i, BAD_EVERY).line,
+      (i) => `tok-${i % 1000}`,
+    );
+    store = await openStore(config, logger);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  const counts = async () => {
+    const [r] = await store.query<{ events: string; ids: string; dead: string }>(
+      `SELECT (SELECT count() FROM ${store.database}.token_events) AS events,
+              (SELECT uniqExact(id) FROM ${store.database}.token_events) AS ids,
+              (SELECT count() FROM ${store.database}.dead_letters) AS dead`,
+    );
+    return { events: Number(r!.events), ids: Number(r!.ids), dead: Number(r!.dead) };
+  };
+  const expected = {
+    events: TOTAL - TOTAL / BAD_EVERY,
+    ids: TOTAL - TOTAL / BAD_EVERY,
+    dead: TOTAL / BAD_EVERY,
+  };
+
+  it('stores 100,000 events from 6 partitions exactly once, with 1% malformed as dead letters', async () => {
+    const running = await serve(config, logger, { store });
+    try {
+      await waitFor(
+        'all partitions committed',
+        () => offsets(topic, groupId),
+        (o) => o.committed.join() === o.end.join(),
+      );
+    } finally {
+      await running.stop();
+    }
+    expect(await counts()).toEqual(expected);
+    const reasons = await store.query<{ reason: string; n: string }>(
+      `SELECT reason, count() AS n FROM ${store.database}.dead_letters GROUP BY reason ORDER BY reason`,
+    );
+    expect(reasons.map((r) => Number(r.n))).toEqual([250, 250, 250, 250]);
+    expect(reasons.map((r) => r.reason)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^not valid JSON: Expected ',' or '}' after property value/),
+        expect.stringMatching(/"time" must be an RFC 3339 time with milliseconds/),
+        '"type" must be one of token.issued, token.used, token.revoked, principal.disabled',
+        'missing required field "token.kind"; missing required field "token.scopes"',
+      ]),
+    );
+    // The stored row keeps the original payload and its Kafka origin.
+    const [row] = await store.query<{ raw: string; ingest_source: string }>(
+      `SELECT raw, ingest_source FROM ${store.database}.token_events WHERE id = 'evt-1234'`,
+    );
+    expect(JSON.parse(row!.raw)).toEqual(makeEvent(1234));
+    expect(row!.ingest_source).toBe(`kafka:${topic}`);
+  });
+
+  it('leaves every count unchanged when the whole topic is delivered again', async () => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin.resetOffsets({ groupId, topic, earliest: true });
+    await admin.disconnect();
+    expect((await offsets(topic, groupId)).committed.every((o) => o === 0)).toBe(true);
+
+    const running = await serve(config, logger, { store });
+    try {
+      await waitFor(
+        'redelivery committed',
+        () => offsets(topic, groupId),
+        (o) => o.committed.join() === o.end.join(),
+      );
+    } finally {
+      await running.stop();
+    }
+    expect(await counts()).toEqual(expected);
+  });
+});
