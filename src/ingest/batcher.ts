@@ -81,6 +81,8 @@ export class Batcher {
     this.buffered = 0;
     if (batch.length > 0) {
       const n = batch.reduce((sum, w) => sum + w.events.length + w.deadLetters.length, 0);
+      // Encode now, while an earlier insert may still run in ClickHouse, rather than after it.
+      this.opts.store.prepareEvents?.(batch.flatMap((w) => w.events));
       this.flushing = this.flushing
         .then(() => this.writeBatch(batch))
         .finally(() => {

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { tsvArray, tsvMap, tsvString } from './tsv.js';
 
 /** How one stored column is written into the canonical form. */
 export type FieldKind = 'string' | 'int' | 'ms' | 'nullable_ms' | 'strings' | 'map';
@@ -10,184 +11,124 @@ export interface CanonicalColumn {
 
 /**
  * The canonical form of a chained row, owned here for both sides: the writer hashes rows in Node
- * before they are inserted, the verifier hashes the stored rows inside ClickHouse. Both derive
- * from one column list, so they produce the same bytes.
+ * before they are inserted, the verifier hashes the stored rows inside ClickHouse.
  *
- * A row's canonical bytes are a sequence of texts, each followed by the byte 0xFF, taken from the
- * columns in the listed order:
- * - `string`: the UTF-8 text;
+ * A row's canonical form is its line of ClickHouse TabSeparated text, without the newline: the
+ * listed columns in order, separated by tabs, each written as TabSeparated writes it —
+ * - `string`: the UTF-8 text with `\` tab newline CR NUL `'` backspace and form feed escaped
+ *   (`\\ \t \n \r \0 \' \b \f`);
  * - `int`: the integer in decimal (`-1`, `200`);
  * - `ms`: a DateTime64(3) as decimal epoch milliseconds;
- * - `nullable_ms`: as `ms`, or the empty text for NULL;
- * - `strings` (Array(String)): the element count in decimal, then every element;
- * - `map` (Map(String, String)): the entry count, then every key and its value, in stored order
- *   (the order Choir inserted them, which ClickHouse keeps).
- * Example: id `e1`, time 5, scopes `[a]` → `e1 FF 5 FF 1 FF a FF`.
+ * - `nullable_ms`: as `ms`, or `\N` for NULL;
+ * - `strings` (Array(String)): `['a','b']`, elements escaped as above;
+ * - `map` (Map(String, String)): `{'k':'v'}`, entries in stored order (the order Choir inserted
+ *   them, which ClickHouse keeps).
+ * Example: id `e1`, time 5, scopes `[a]` → `e1 TAB 5 TAB ['a']`.
  *
- * 0xFF never occurs in UTF-8, and Choir only writes UTF-8 (JavaScript strings), so the texts
- * split back unambiguously; a stored text holding 0xFF was not written by Choir and the verifier
- * flags its row (`sqlForeign`). A separator byte rather than length prefixes keeps the SQL
- * side to one concat of the columns, which is most of what verification costs.
- * The row digest is SHA-256 over those bytes; the digest of a whole batch is in chain.ts.
+ * This is the very line Choir inserts (tsv.ts), so a row is encoded once and that encoding is both
+ * stored and hashed; and ClickHouse's `formatRowNoNewline('TabSeparated', …)` over the stored
+ * columns (times through toUnixTimestamp64Milli) gives the same bytes back, so the verifier needs
+ * no encoder of its own. The escaping is reversible, so two different rows never share a line:
+ * no text can pass for a separator. The row digest is SHA-256 over the line's UTF-8 bytes; the
+ * digest of a whole batch is in chain.ts.
  */
 export interface CanonicalForm<Row> {
   readonly columns: readonly CanonicalColumn[];
-  /** The canonical bytes of one row. */
-  encode(row: Row): Buffer;
-  /** SHA-256 of the row's canonical bytes. */
+  /** The column names, in insert order. */
+  readonly names: readonly string[];
+  /** The canonical line of one row (computed once per row object, then remembered). */
+  line(row: Row): string;
+  lines(rows: readonly Row[]): string[];
+  /** SHA-256 of the row's canonical line (remembered too). */
   digest(row: Row): Buffer;
-  /** The digests of many rows, as `digest` gives them, computed the fast way. */
-  digests(rows: Row[]): Buffer[];
+  digests(rows: readonly Row[]): Buffer[];
   /** ClickHouse expression for the same digest over the stored columns: FixedString(32). */
   readonly sqlDigest: string;
-  /** ClickHouse expression, true when a stored text holds 0xFF (so the row cannot be Choir's). */
-  readonly sqlForeign: string;
 }
 
-const SEP = 0xff;
-const SEP_BYTE = Buffer.from([SEP]);
-/** Rows joined into one string at a time: well below V8's string limit even for large rows. */
-const CHUNK = 1000;
+/**
+ * Output settings a server could be configured to change and that the canonical line depends on:
+ * append to every query that evaluates `sqlDigest`.
+ */
+export const CANONICAL_SETTINGS_SQL =
+  "SETTINGS format_tsv_null_representation = '\\\\N', output_format_tsv_crlf_end_of_line = 0";
 
 /** One-shot hashing where Node has it (20.12+): no Hash object per row. */
-const sha256: (data: Buffer) => Buffer =
+const sha256: (line: string) => Buffer =
   typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha256', data, 'buffer')
-    : (data) => crypto.createHash('sha256').update(data).digest();
+    ? (line) => crypto.hash('sha256', line, 'buffer')
+    : (line) => crypto.createHash('sha256').update(line).digest();
 
-export function canonicalForm<Row>(columns: readonly CanonicalColumn[]): CanonicalForm<Row> {
+interface Encoded {
+  line: string;
+  digest: Buffer | null;
+}
+
+export function canonicalForm<Row extends object>(columns: readonly CanonicalColumn[]): CanonicalForm<Row> {
   for (const c of columns) {
     if (!/^[a-z_][a-z0-9_]*$/.test(c.name))
       throw new Error(`canonical column "${c.name}" is not a plain name`);
   }
   const names = columns.map((c) => c.name);
   const kinds = columns.map((c) => c.kind);
+  // Rows are immutable once decoded; the batcher encodes a batch ahead of its insert (while the
+  // previous insert runs), and the writer and the store then find the work done.
+  const seen = new WeakMap<Row, Encoded>();
 
-  /** Appends every text of the row, in order, to `out`. */
-  const texts = (row: Row, out: string[]): void => {
+  const encodeLine = (row: Row): string => {
     const r = row as Record<string, unknown>;
+    let out = '';
     for (let i = 0; i < names.length; i++) {
       const v = r[names[i]!];
+      if (i > 0) out += '\t';
       switch (kinds[i]) {
         case 'string':
-          out.push(v as string);
+          out += tsvString(v as string);
           break;
         case 'int':
         case 'ms':
-          out.push(String(v as number));
+          out += v as number;
           break;
         case 'nullable_ms':
-          out.push(v === null || v === undefined ? '' : String(v as number));
+          out += v === null || v === undefined ? '\\N' : (v as number);
           break;
-        case 'strings': {
-          const a = v as string[];
-          out.push(String(a.length));
-          for (const s of a) out.push(s);
+        case 'strings':
+          out += tsvArray(v as string[]);
           break;
-        }
-        case 'map': {
-          const m = v as Record<string, string>;
-          const at = out.push('');
-          let n = 0;
-          // for…in: the order the TSV encoder wrote the entries in, which the Map column keeps.
-          for (const k in m) {
-            out.push(k, m[k]!);
-            n++;
-          }
-          out[at - 1] = String(n);
+        case 'map':
+          out += tsvMap(v as Record<string, string>);
           break;
-        }
-      }
-    }
-  };
-
-  /** Exact for every row, text by text: the reference the batch path below must equal. */
-  const encode = (row: Row): Buffer => {
-    const t: string[] = [];
-    texts(row, t);
-    return Buffer.concat(t.flatMap((text) => [Buffer.from(text, 'utf8'), SEP_BYTE]));
-  };
-
-  /**
-   * The hot path: the texts of many rows joined with NUL into one string, encoded once, the NULs
-   * turned into 0xFF while counting them off row by row, each row's bytes hashed in place. Exact
-   * unless a text itself holds a NUL, which the total count reveals; then those rows go text by text.
-   */
-  const digests = (rows: Row[]): Buffer[] => {
-    const out = new Array<Buffer>(rows.length);
-    for (let from = 0; from < rows.length; from += CHUNK) {
-      const to = Math.min(rows.length, from + CHUNK);
-      const counts = new Int32Array(to - from);
-      const all: string[] = [];
-      for (let i = from; i < to; i++) {
-        const before = all.length;
-        texts(rows[i]!, all);
-        counts[i - from] = all.length - before;
-      }
-      all.push(''); // join() puts a NUL after every text, the last one included
-      const joined = all.join('\0');
-      const buf = Buffer.from(joined, 'utf8');
-      let p = 0;
-      let start = 0;
-      for (let i = from; i < to && p !== -1; i++) {
-        for (let n = counts[i - from]!; n > 0 && p !== -1; n--) {
-          p = buf.indexOf(0, p);
-          if (p !== -1) buf[p++] = SEP;
-        }
-        if (p !== -1) out[i] = sha256(buf.subarray(start, p));
-        start = p;
-      }
-      if (p === -1 || start !== buf.length) {
-        for (let i = from; i < to; i++) out[i] = sha256(encode(rows[i]!));
       }
     }
     return out;
   };
 
+  const encoded = (row: Row): Encoded => {
+    let e = seen.get(row);
+    if (!e) {
+      e = { line: encodeLine(row), digest: null };
+      seen.set(row, e);
+    }
+    return e;
+  };
+  const line = (row: Row) => encoded(row).line;
+  const digest = (row: Row) => {
+    const e = encoded(row);
+    e.digest ??= sha256(e.line);
+    return e.digest;
+  };
+
   return {
     columns,
-    encode,
-    digest: (row) => sha256(encode(row)),
-    digests,
-    sqlDigest: `SHA256(concat(${columns.map(sqlTexts).join(', ')}))`,
-    sqlForeign: columns
-      .map(sqlHoldsSep)
-      .filter((e) => e !== null)
-      .join(' OR '),
+    names,
+    line,
+    lines: (rows) => rows.map(line),
+    digest,
+    digests: (rows) => rows.map(digest),
+    sqlDigest: `SHA256(formatRowNoNewline('TabSeparated', ${columns.map(sqlField).join(', ')}))`,
   };
 }
 
-const S = `'\\xFF'`;
-
-function sqlTexts({ name, kind }: CanonicalColumn): string {
-  switch (kind) {
-    case 'string':
-      return `${name}, ${S}`;
-    case 'int':
-      return `toString(${name}), ${S}`;
-    case 'ms':
-      return `toString(toUnixTimestamp64Milli(${name})), ${S}`;
-    case 'nullable_ms':
-      return `ifNull(toString(toUnixTimestamp64Milli(${name})), ''), ${S}`;
-    case 'strings':
-      return `toString(length(${name})), ${S}, arrayStringConcat(arrayMap(x -> concat(x, ${S}), ${name}))`;
-    case 'map':
-      return (
-        `toString(length(${name})), ${S}, ` +
-        `arrayStringConcat(arrayMap((k, v) -> concat(k, ${S}, v, ${S}), mapKeys(${name}), mapValues(${name})))`
-      );
-  }
-}
-
-function sqlHoldsSep({ name, kind }: CanonicalColumn): string | null {
-  switch (kind) {
-    case 'string':
-      return `position(${name}, ${S}) > 0`;
-    case 'strings':
-      return `arrayExists(x -> position(x, ${S}) > 0, ${name})`;
-    case 'map':
-      return `arrayExists(x -> position(x, ${S}) > 0, arrayConcat(mapKeys(${name}), mapValues(${name})))`;
-    default:
-      return null; // numbers are decimal digits
-  }
+function sqlField({ name, kind }: CanonicalColumn): string {
+  return kind === 'ms' || kind === 'nullable_ms' ? `toUnixTimestamp64Milli(${name})` : name;
 }

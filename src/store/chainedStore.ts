@@ -23,6 +23,9 @@ export function chainedStore(inner: Store, opts: ChainOptions): Store {
     createChainWriter({ store: inner, table, chainId: opts.chainId, key: opts.key, logger: opts.logger });
   return {
     ...inner,
+    prepareEvents(rows) {
+      EVENTS_TABLE.form.digests(rows);
+    },
     insertEvents: chained(writer(EVENTS_TABLE), EVENTS_TABLE, (rows, token, stamp) =>
       inner.insertEvents(rows, token, stamp),
     ),

@@ -16,7 +16,7 @@ export interface ChainedTable<Row> {
   partitionTime(row: Row): number;
 }
 
-/** token_events: every column Choir inserts, in insert order (EVENT_COLUMNS). */
+/** token_events: every column Choir inserts but the chain's, in insert order: the one list of them. */
 export const EVENTS_TABLE: ChainedTable<EventRow> = {
   name: 'token_events',
   form: canonicalForm<EventRow>([

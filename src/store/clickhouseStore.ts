@@ -4,9 +4,10 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../config/config.js';
 import { storageError } from '../errors.js';
-import { CHAIN_COLUMNS } from './chain.js';
+import type { ChainStamp } from './chain.js';
+import { type ChainedTable, DEAD_LETTERS_TABLE, EVENTS_TABLE } from './chainedTables.js';
 import type { DeadLetter, EventRow, Store } from './store.js';
-import { DEAD_LETTER_COLUMNS, EVENT_COLUMNS, encodeDeadLetters, encodeEvents } from './tsv.js';
+import { insertColumns, insertPayload } from './tsv.js';
 
 interface ChdbRawInsert {
   rawInsert(p: {
@@ -44,34 +45,37 @@ export function createClickHouseStore(storage: Config['storage']): Store {
   /** chDB's own insert hands the bytes to the engine without a copy; a server gets them over HTTP. */
   const chdb = (connection as { chdb?: ChdbRawInsert } | null)?.chdb;
 
-  async function insert(
-    table: string,
-    columns: readonly string[],
-    tsv: string,
+  /** Rows are sent as their canonical lines (canonicalForm.ts), chain columns first when chained. */
+  async function insert<Row extends object>(
+    table: ChainedTable<Row>,
+    rows: Row[],
     dedupToken: string,
+    chain?: ChainStamp,
   ): Promise<void> {
-    if (tsv.length === 0) return;
+    if (rows.length === 0) return;
+    const columns = insertColumns(table.form.names, chain);
+    const values = insertPayload(table.form.lines(rows), chain);
     const settings = { insert_deduplication_token: dedupToken, insert_deduplicate: 1 as const };
     try {
       if (chdb) {
         await chdb.rawInsert({
-          table: `${db}.${table}`,
+          table: `${db}.${table.name}`,
           columns,
-          values: Buffer.from(tsv),
+          values,
           format: 'TabSeparated',
           settings,
         });
       } else {
         await client.insert({
-          table: `${db}.${table}`,
+          table: `${db}.${table.name}`,
           columns: columns as [string, ...string[]],
-          values: Readable.from([tsv]),
+          values: Readable.from([values]),
           format: 'TabSeparated',
           clickhouse_settings: settings,
         });
       }
     } catch (err) {
-      throw storageError(`insert into ${table}`, err);
+      throw storageError(`insert into ${table.name}`, err);
     }
   }
 
@@ -98,15 +102,12 @@ export function createClickHouseStore(storage: Config['storage']): Store {
   return {
     mode,
     database: db,
-    insertEvents: (rows: EventRow[], token: string, chain) =>
-      insert('token_events', chain ? CHAINED_EVENT_COLUMNS : EVENT_COLUMNS, encodeEvents(rows, chain), token),
+    insertEvents: (rows: EventRow[], token: string, chain) => insert(EVENTS_TABLE, rows, token, chain),
     insertDeadLetters: (rows: DeadLetter[], token: string, chain) =>
-      insert(
-        'dead_letters',
-        chain ? CHAINED_DEAD_LETTER_COLUMNS : DEAD_LETTER_COLUMNS,
-        encodeDeadLetters(rows, chain),
-        token,
-      ),
+      insert(DEAD_LETTERS_TABLE, rows, token, chain),
+    prepareEvents(rows) {
+      EVENTS_TABLE.form.lines(rows);
+    },
     async storedEventIds(ids, fromMs, toMs) {
       if (ids.length === 0) return new Set();
       // Ids go inline rather than as a parameter: a server caps URL parameters far below a batch.
@@ -136,9 +137,6 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     close: () => client.close(),
   };
 }
-
-const CHAINED_EVENT_COLUMNS = [...EVENT_COLUMNS, ...CHAIN_COLUMNS];
-const CHAINED_DEAD_LETTER_COLUMNS = [...DEAD_LETTER_COLUMNS, ...CHAIN_COLUMNS];
 
 /**
  * A set of ids as ONE string literal split by ClickHouse: parsing one literal is ~5× faster than

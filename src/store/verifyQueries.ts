@@ -1,3 +1,4 @@
+import { CANONICAL_SETTINGS_SQL } from './canonicalForm.js';
 import type { ChainedTable } from './chainedTables.js';
 import type { StoredBatch } from './checkLinks.js';
 import { quote } from './clickhouseStore.js';
@@ -45,8 +46,8 @@ export async function hashBatches(
   const where = page
     .map((s) => `(chain_id = ${quote(s.chainId)} AND batch_seq BETWEEN ${s.lo} AND ${s.hi})`)
     .join(' OR ');
-  // A row is named when its stored row_hash no longer matches its content, or a text holds a byte
-  // Choir never writes; the batch hash is what proves a change either way.
+  // A row is named when its stored row_hash no longer matches its content; the batch hash is what
+  // proves a change either way.
   const rows = await store.query<{
     chain_id: string;
     seq: number;
@@ -70,10 +71,11 @@ export async function hashBatches(
      FROM (
        SELECT chain_id, batch_seq, batch_rows, batch_time, prev_hash, batch_hash, signature, id,
               ${table.form.sqlDigest} AS d,
-              reinterpretAsUInt32(substring(d, 1, 4)) != row_hash OR ${table.form.sqlForeign} AS stray
+              reinterpretAsUInt32(substring(d, 1, 4)) != row_hash AS stray
        FROM ${store.database}.${table.name} WHERE ${where}
      )
-     GROUP BY chain_id, batch_seq ORDER BY chain_id, batch_seq`,
+     GROUP BY chain_id, batch_seq ORDER BY chain_id, batch_seq
+     ${CANONICAL_SETTINGS_SQL}`,
   );
   return rows.map((r) => ({
     chain_id: r.chain_id,

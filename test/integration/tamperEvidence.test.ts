@@ -84,8 +84,9 @@ describe('tamper evidence: choir verify', () => {
           ...base,
           id: 'odd-text',
           principal: 'tab\there\nnew\\line \'quote" é 😀 \ud800 \u0000 \u00ff',
-          scopes: [],
-          attributes: { '10': 'ten', z: 'last', '2': 'two', 'k\tey': 'v\\al', '': '' },
+          scopes: ["it's", 'a\\b', '\b\f\v\u0001\u001f\u007f', '[x]'],
+          user_agent: "{'k':'v'} \\N \r\b\f",
+          attributes: { '10': 'ten', z: 'last', '2': 'two', 'k\tey': 'v\\al', '': '', "q'": "'" },
           raw: '{"x":"\\u0000\\n"}\n\u0000',
         },
         // Times the TSV insert reads back exactly: 13-digit epoch milliseconds (2001-09-09 to 2286-11-20).
