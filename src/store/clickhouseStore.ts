@@ -54,7 +54,10 @@ export function createClickHouseStore(storage: Config['storage']): Store {
   ): Promise<void> {
     if (rows.length === 0) return;
     const columns = insertColumns(table.form.names, chain);
-    const values = insertPayload(table.form.lines(rows), chain);
+    const values = insertPayload(
+      rows.map((r) => table.form.bytes(r)),
+      chain,
+    );
     const settings = { insert_deduplication_token: dedupToken, insert_deduplicate: 1 as const };
     try {
       if (chdb) {
@@ -106,7 +109,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     insertDeadLetters: (rows: DeadLetter[], token: string, chain) =>
       insert(DEAD_LETTERS_TABLE, rows, token, chain),
     prepareEvents(rows) {
-      EVENTS_TABLE.form.lines(rows);
+      for (const r of rows) EVENTS_TABLE.form.bytes(r);
     },
     async storedEventIds(ids, fromMs, toMs) {
       if (ids.length === 0) return new Set();

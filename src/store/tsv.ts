@@ -53,21 +53,32 @@ export function insertColumns(columns: readonly string[], chain?: ChainStamp): r
 }
 
 /**
- * The bytes of one insert: each canonical line, after the chain columns when `chain` is given.
+ * The bytes of one insert: each row's canonical line, after the chain columns when `chain` is given.
  * The first row carries the link's three hashes; the others leave them empty (see chain.ts).
  */
-export function insertPayload(lines: readonly string[], chain?: ChainStamp): Buffer {
-  let out = '';
-  if (!chain) {
-    for (const line of lines) out += `${line}\n`;
-    return Buffer.from(out);
+export function insertPayload(lines: readonly Buffer[], chain?: ChainStamp): Buffer {
+  const parts: Buffer[] = [];
+  if (chain) {
+    const l = chain.link;
+    const common = `${tsvString(l.chain_id)}\t${l.batch_seq}\t${l.batch_rows}\t${l.batch_time}\t`;
+    const first = `${common}${l.prev_hash}\t${l.batch_hash}\t${l.signature}\t`;
+    const rest = `${common}\t\t\t`;
+    // The chain columns of all rows as one text, each row's ending at its tab.
+    let prefixes = '';
+    for (let i = 0; i < lines.length; i++) prefixes += `${i === 0 ? first : rest}${chain.rowHashes[i]}\t`;
+    const bytes = Buffer.from(prefixes);
+    const firstBytes = Buffer.byteLength(first);
+    const restBytes = Buffer.byteLength(rest);
+    let from = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const to = bytes.indexOf(0x09, from + (i === 0 ? firstBytes : restBytes)) + 1;
+      parts.push(bytes.subarray(from, to), lines[i]!, NEWLINE);
+      from = to;
+    }
+  } else {
+    for (const line of lines) parts.push(line, NEWLINE);
   }
-  const l = chain.link;
-  const common = `${tsvString(l.chain_id)}\t${l.batch_seq}\t${l.batch_rows}\t${l.batch_time}\t`;
-  const first = `${common}${l.prev_hash}\t${l.batch_hash}\t${l.signature}\t`;
-  const rest = `${common}\t\t\t`;
-  for (let i = 0; i < lines.length; i++) {
-    out += `${i === 0 ? first : rest}${chain.rowHashes[i]}\t${lines[i]}\n`;
-  }
-  return Buffer.from(out);
+  return Buffer.concat(parts);
 }
+
+const NEWLINE = Buffer.from('\n');
