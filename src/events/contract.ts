@@ -70,3 +70,10 @@ export interface StoredEvent {
   /** The original payload as received (with secret-looking values redacted). */
   raw: string;
 }
+
+/**
+ * Stored times are epoch milliseconds with 13 digits, the range ClickHouse's DateTime64(3) reads
+ * back exactly from Choir's inserts: 2001-09-09 to 2286-11-20.
+ */
+export const EARLIEST_STORABLE_MS = 1e12;
+export const LATEST_STORABLE_MS = 1e13 - 1;

@@ -101,4 +101,24 @@ describe('decode() time range', () => {
       reason: '"time" must lie between 2001-09-09 and 2286-11-20, got 1999-01-01T00:00:00.000Z',
     });
   });
+
+  it("stores an expiry of 9999-12-31 as no expiry, keeping the issuer's text", () => {
+    const never = {
+      ...used,
+      token: { ...used.token, expires_at: '9999-12-31T23:59:59.000Z' },
+    };
+    const d = decode(JSON.stringify(never));
+    expect(d.kind).toBe('events');
+    if (d.kind !== 'events') return;
+    expect(d.events[0]!.expires_at).toBeNull();
+    expect(d.events[0]!.attributes['token.expires_at']).toBe('9999-12-31T23:59:59.000Z');
+  });
+
+  it('dead-letters an expiry before the storable range', () => {
+    const old = { ...used, token: { ...used.token, expires_at: '1990-01-01T00:00:00.000Z' } };
+    expect(decode(JSON.stringify(old))).toMatchObject({
+      kind: 'dead_letter',
+      reason: '"token.expires_at" must lie after 2001-09-09, got 1990-01-01T00:00:00.000Z',
+    });
+  });
 });

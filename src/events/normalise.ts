@@ -1,4 +1,4 @@
-import type { StoredEvent, TokenEvent } from './contract.js';
+import { LATEST_STORABLE_MS, type StoredEvent, type TokenEvent } from './contract.js';
 
 const KNOWN_TOP = new Set([
   'id',
@@ -33,6 +33,12 @@ export function normalise(e: TokenEvent, raw: string): StoredEvent {
   let attributes = e.attributes ?? {};
   const extra = unknownFields(e);
   if (extra) attributes = { ...attributes, ...extra };
+  let expiresAt = t?.expires_at ? Date.parse(t.expires_at) : null;
+  if (expiresAt !== null && expiresAt > LATEST_STORABLE_MS) {
+    // "Never" written as a far date (9999-12-31): no expiry, and the issuer's text is kept.
+    attributes = { ...attributes, 'token.expires_at': t!.expires_at! };
+    expiresAt = null;
+  }
   return {
     id: e.id,
     type: e.type,
@@ -41,7 +47,7 @@ export function normalise(e: TokenEvent, raw: string): StoredEvent {
     token_kind: t?.kind ?? '',
     principal: t?.principal ?? (e.type === 'principal.disabled' ? (e.principal ?? '') : ''),
     scopes: t?.scopes ?? EMPTY,
-    expires_at: t?.expires_at ? Date.parse(t.expires_at) : null,
+    expires_at: expiresAt,
     allowed_cidrs: t?.allowed_cidrs ?? EMPTY,
     replaces: t?.replaces ?? '',
     request_scope: r?.scope ?? '',

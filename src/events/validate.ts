@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { TokenEvent } from './contract.js';
+import { EARLIEST_STORABLE_MS, LATEST_STORABLE_MS, type TokenEvent } from './contract.js';
 
 const SCHEMA_URL = new URL('../../schema/event-v1.schema.json', import.meta.url);
 
@@ -23,20 +23,17 @@ export function createValidator(): Validator {
   };
 }
 
-/** Stored times are epoch milliseconds with 13 digits: 2001-09-09 to 2286-11-20. */
-const MIN_MS = 1e12;
-const MAX_MS = 1e13 - 1;
-
+/**
+ * Times must be storable (contract.ts). An expiry beyond the latest storable time is how issuers
+ * write "never" (9999-12-31): normalise() stores it as no expiry and keeps the original text.
+ */
 function timeOutOfRange(e: TokenEvent): string | null {
-  for (const [field, value] of [
-    ['time', e.time],
-    ['token.expires_at', e.token?.expires_at],
-  ] as const) {
-    if (value === undefined) continue;
-    const ms = Date.parse(value);
-    if (!(ms >= MIN_MS && ms <= MAX_MS))
-      return `"${field}" must lie between 2001-09-09 and 2286-11-20, got ${value}`;
-  }
+  const time = Date.parse(e.time);
+  if (!(time >= EARLIEST_STORABLE_MS && time <= LATEST_STORABLE_MS))
+    return `"time" must lie between 2001-09-09 and 2286-11-20, got ${e.time}`;
+  const expires = e.token?.expires_at;
+  if (expires !== undefined && !(Date.parse(expires) >= EARLIEST_STORABLE_MS))
+    return `"token.expires_at" must lie after 2001-09-09, got ${expires}`;
   return null;
 }
 
