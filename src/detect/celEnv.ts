@@ -1,5 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js';
-import { type CidrMatcher, compileCidrs } from './cidr.js';
+import { allowedBy, type CidrMatcher, compileCidrs } from './cidr.js';
 import { EventView, PrincipalView } from './eventView.js';
 import { formatNetwork } from './net.js';
 import { createScopeChecker } from './scopes.js';
@@ -64,6 +64,7 @@ export interface CelContext {
 /** JS implementations of Choir's CEL functions, shared by CEL and the prefilters. */
 export interface CelFunctions {
   scopeCovered(granted: readonly string[], used: string): boolean;
+  /** Allowlist test: `ip` in one of `cidrs`, or the placeholder 0.0.0.0 / :: (no address). */
   inCidrs(ip: string, cidrs: readonly string[]): boolean;
   inCidr(ip: string, cidr: string): boolean;
   network(ip: string): string;
@@ -99,7 +100,8 @@ export function createCelFunctions(): CelFunctions {
         matcher = compileCidrs(cidrs);
         lists.set(cidrs, matcher);
       }
-      return matcher.contains(ip);
+      // An allowlist test: a placeholder address (no address in the log) is never "outside".
+      return allowedBy(matcher, ip);
     },
     inCidr(ip, cidr) {
       let matcher = single.get(cidr);

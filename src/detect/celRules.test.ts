@@ -102,6 +102,12 @@ describe('sourceOutsideAllowlist()', () => {
     expect(alert?.details.source_ips).toEqual(['2001:db9::1']);
   });
 
+  it('does not call a placeholder address (0.0.0.0, ::) outside the allowlist', () => {
+    // CloudTrail calls made by an AWS service carry no address; the adapter writes 0.0.0.0.
+    for (const source_ip of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0'])
+      expect(alerts('source_outside_allowlist', [token, used('1m', 't1', { source_ip })])).toEqual([]);
+  });
+
   it('accepts addresses inside, and tokens without an allowlist', () => {
     expect(alerts('source_outside_allowlist', [token, used('1m', 't1', { source_ip: '10.9.9.9' })])).toEqual(
       [],

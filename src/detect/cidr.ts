@@ -1,4 +1,4 @@
-import { parseIPv4, parseIPv6 } from './net.js';
+import { isPlaceholderAddress, parseIPv4, parseIPv6 } from './net.js';
 
 interface V4Range {
   base: number;
@@ -12,6 +12,14 @@ interface V6Range {
 /** A parsed list of CIDR blocks; entries that do not parse match nothing. */
 export interface CidrMatcher {
   contains(ip: string): boolean;
+}
+
+/**
+ * An allowlist check: true when `ip` is inside `matcher`, and also for the placeholders 0.0.0.0
+ * and :: (the event has no address, so it was used from nowhere in particular, not from outside).
+ */
+export function allowedBy(matcher: CidrMatcher, ip: string): boolean {
+  return matcher.contains(ip) || isPlaceholderAddress(ip);
 }
 
 /** Parse `203.0.113.0/24`, `2001:db8::/32` or a bare address; undefined when invalid. */

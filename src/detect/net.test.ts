@@ -32,6 +32,13 @@ describe('networkKey()', () => {
     expect(networkKey('not an ip', 24, 64)).toBe(-1);
   });
 
+  it('treats the placeholders 0.0.0.0 and :: as no address', () => {
+    for (const ip of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0', '::0.0.0.0'])
+      expect(networkKey(ip, 24, 64), ip).toBe(-1);
+    expect(networkKey('0.0.0.1', 24, 64)).toBe(0);
+    expect(networkKey('::1', 24, 64)).toBeGreaterThan(0);
+  });
+
   it('formats the network as CIDR', () => {
     expect(formatNetwork('203.0.113.77', 24, 64)).toBe('203.0.113.0/24');
     expect(formatNetwork('2001:db8:0:1:2:3:4:5', 24, 64)).toBe('2001:db8:0:1:0:0:0:0/64');

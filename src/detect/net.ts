@@ -67,9 +67,11 @@ const V6_SPAN = 2 ** 52;
  */
 export function networkKey(ip: string, v4Prefix: number, v6Prefix: number): number {
   const v4 = parseIPv4(ip);
-  if (v4 >= 0) return Math.floor(v4 / 2 ** (32 - v4Prefix));
+  // 0.0.0.0 and :: are what adapters write when the log has no address (CloudTrail service calls).
+  if (v4 > 0) return Math.floor(v4 / 2 ** (32 - v4Prefix));
+  if (v4 === 0) return -1;
   const v6 = parseIPv6(ip);
-  if (!v6) return -1;
+  if (!v6 || isZero(v6)) return -1;
   // FNV-1a over the prefix bits, folded into doubles so the key stays an exact integer.
   let hash = 2166136261;
   let hi = 0;
@@ -80,6 +82,19 @@ export function networkKey(ip: string, v4Prefix: number, v6Prefix: number): numb
     hi = (hi * 31 + value) % 1048576;
   }
   return V6_BASE + ((hi * 2 ** 32 + hash) % V6_SPAN);
+}
+
+/** True for 0.0.0.0 and :: (any spelling): an adapter's placeholder for "no address", not a place. */
+export function isPlaceholderAddress(ip: string): boolean {
+  const v4 = parseIPv4(ip);
+  if (v4 >= 0) return v4 === 0;
+  const v6 = parseIPv6(ip);
+  return v6 !== undefined && isZero(v6);
+}
+
+function isZero(groups: readonly number[]): boolean {
+  for (const g of groups) if (g !== 0) return false;
+  return true;
 }
 
 /** The network of `ip` as CIDR text (`203.0.113.0/24`), or '' when `ip` is not an address. */

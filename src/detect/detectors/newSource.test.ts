@@ -34,6 +34,11 @@ describe('newSource()', () => {
     expect(alert?.details.context).toMatchObject({ network: '198.51.100.0/24', known_networks: 1 });
   });
 
+  it('ignores placeholder addresses (0.0.0.0, ::) of events that have none', () => {
+    const service = (source_ip: string) => used('3d', 't1', { source_ip });
+    expect(alerts([...routine(3), service('0.0.0.0'), service('::')])).toEqual([]);
+  });
+
   it('learns silently during the learning period', () => {
     expect(alerts([...routine(3), used('2h', 't1', { source_ip: '198.51.100.7' })])).toEqual([]);
   });
