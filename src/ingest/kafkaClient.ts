@@ -39,6 +39,8 @@ export interface KafkaOptions {
   logger: Logger;
   /** How many partitions' batches are handled at once. */
   concurrency?: number;
+  /** How long a start may retry retriable errors (a topic being created, a broker starting). */
+  startRetryMs?: number;
 }
 
 export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
@@ -68,21 +70,38 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
   // Commits per partition are chained so that a later batch's commit never lands before an earlier one's.
   const commitChains = new Map<string, Promise<void>>();
 
-  return {
-    async run(handler) {
+  /**
+   * A topic that does not exist yet is created by the broker on first request, which still answers
+   * that request with a retriable error; a broker may also be starting. Retried with back-off for
+   * about `startRetryMs`, then Choir stops with the reason.
+   */
+  async function connectAndSubscribe(): Promise<void> {
+    const deadline = Date.now() + (opts.startRetryMs ?? 30_000);
+    for (let attempt = 1; ; attempt++) {
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
+        return;
       } catch (err) {
-        throw new ChoirError(
-          'KAFKA_FAILED',
-          `cannot reach Kafka at ${opts.brokers.join(',')}: ${(err as Error).message}`,
-          {
-            retriable: true,
-            cause: err,
-          },
-        );
+        const retriable = (err as { retriable?: boolean }).retriable === true;
+        const delay = Math.min(5_000, 250 * 2 ** attempt);
+        if (!retriable || Date.now() + delay > deadline) {
+          throw new ChoirError(
+            'KAFKA_FAILED',
+            `cannot subscribe to ${opts.topics.join(', ')} at ${opts.brokers.join(',')}: ${(err as Error).message}; ` +
+              'check kafka.brokers and kafka.topics (KAFKA_BROKERS, KAFKA_TOPICS)',
+            { retriable: true, cause: err },
+          );
+        }
+        log.warn({ attempt, retry_in_ms: delay, err: (err as Error).message }, 'kafka not ready; retrying');
+        await new Promise((r) => setTimeout(r, delay));
       }
+    }
+  }
+
+  return {
+    async run(handler) {
+      await connectAndSubscribe();
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

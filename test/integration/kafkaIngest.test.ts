@@ -94,4 +94,35 @@ describe('Kafka ▸ ClickHouse (real broker, real chDB)', () => {
     }
     expect(await counts()).toEqual(expected);
   });
+
+  it('starts on a topic that does not exist yet and stores what is produced to it later', async () => {
+    const fresh = uniqueName('choir-new-topic');
+    const freshGroup = uniqueName('choir-group');
+    const freshConfig = testConfig({
+      storage: { database: 'choir_fresh_topic' },
+      kafka: { brokers: brokers(), topics: [fresh], group_id: freshGroup },
+    });
+    const freshStore = await openStore(freshConfig, logger);
+    const running = await serve(freshConfig, logger, { store: freshStore });
+    try {
+      await produce(
+        fresh,
+        10,
+        (i) => makeLine(i, 0).line,
+        () => 'k',
+      );
+      await waitFor(
+        'the new topic committed',
+        () => offsets(fresh, freshGroup),
+        (o) => o.end.length > 0 && o.committed.join() === o.end.join(),
+      );
+      const [r] = await freshStore.query<{ n: string }>(
+        `SELECT count() AS n FROM ${freshStore.database}.token_events`,
+      );
+      expect(Number(r!.n)).toBe(10);
+    } finally {
+      await running.stop();
+      await freshStore.close();
+    }
+  });
 });
