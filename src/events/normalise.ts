@@ -69,14 +69,17 @@ export function normalise(e: TokenEvent, raw: string): StoredEvent {
 
 function unknownFields(e: TokenEvent): Record<string, string> | null {
   let out: Record<string, string> | null = null;
-  const keep = (key: string, v: unknown) => {
-    out ??= {};
-    out[key] = typeof v === 'string' ? v : JSON.stringify(v);
-  };
-  for (const k in e) if (!KNOWN_TOP.has(k)) keep(k, (e as unknown as Record<string, unknown>)[k]);
+  for (const k in e) if (!KNOWN_TOP.has(k)) out = keep(out, k, (e as unknown as Record<string, unknown>)[k]);
   for (const k in e.token)
-    if (!KNOWN_TOKEN.has(k)) keep(`token.${k}`, (e.token as Record<string, unknown>)[k]);
+    if (!KNOWN_TOKEN.has(k)) out = keep(out, `token.${k}`, (e.token as Record<string, unknown>)[k]);
   for (const k in e.request)
-    if (!KNOWN_REQUEST.has(k)) keep(`request.${k}`, (e.request as Record<string, unknown>)[k]);
+    if (!KNOWN_REQUEST.has(k)) out = keep(out, `request.${k}`, (e.request as Record<string, unknown>)[k]);
   return out;
+}
+
+/** An unknown field as an attribute: strings as they are, anything else as JSON. */
+function keep(out: Record<string, string> | null, key: string, v: unknown): Record<string, string> {
+  const o = out ?? {};
+  o[key] = typeof v === 'string' ? v : JSON.stringify(v);
+  return o;
 }
