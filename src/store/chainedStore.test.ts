@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { eventRow } from '../../test/support/generate.js';
 import { ChoirError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { type ChainStamp, GENESIS } from './chain.js';
@@ -34,37 +35,7 @@ function recordingStore() {
 
 const JAN = Date.UTC(2026, 0, 15);
 const FEB = Date.UTC(2026, 1, 15);
-const row = (id: string, time = JAN): EventRow =>
-  ({
-    id,
-    type: 'token.used',
-    time,
-    token_id: 't',
-    token_kind: '',
-    principal: '',
-    scopes: [],
-    expires_at: null,
-    allowed_cidrs: [],
-    replaces: '',
-    request_scope: '',
-    request_action: '',
-    request_resource: '',
-    request_method: '',
-    request_path: '',
-    source_ip: '',
-    user_agent: '',
-    status: 200,
-    reason: '',
-    actor: '',
-    tenant: '',
-    source: '',
-    attributes: {},
-    raw: '{}',
-    ingest_source: 'test',
-    ingest_partition: 0,
-    ingest_offset: 0,
-    ingested_at: time + 5,
-  }) as EventRow;
+const row = (id: string, time = JAN): EventRow => eventRow({ id, time });
 const open = (inner: Store, key = '') =>
   chainedStore(inner, { chainId: 'w1', key, logger: createLogger('silent') });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChainStamp } from './chain.js';
+import { CHAIN_COLUMNS, type ChainStamp } from './chain.js';
 import { insertColumns, insertPayload, tsvArray, tsvMap, tsvString } from './tsv.js';
 
 const lines = ['a\tb', 'é😀\t\\N', 'c'].map((l) => Buffer.from(l));
@@ -22,18 +22,7 @@ describe('insertPayload()', () => {
       },
       rowHashes: Uint32Array.from([11, 22, 33]),
     } as unknown as ChainStamp;
-    expect(insertColumns(['x', 'y'], stamp)).toEqual([
-      'chain_id',
-      'batch_seq',
-      'batch_rows',
-      'batch_time',
-      'prev_hash',
-      'batch_hash',
-      'signature',
-      'row_hash',
-      'x',
-      'y',
-    ]);
+    expect(insertColumns(['x', 'y'], stamp)).toEqual([...CHAIN_COLUMNS, 'x', 'y']);
     expect(insertPayload(lines, stamp).toString()).toBe(
       'hôte-1\t7\t3\t1000\tp\th\ts\t11\ta\tb\n' +
         'hôte-1\t7\t3\t1000\t\t\t\t22\té😀\t\\N\n' +

@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createClickHouseStore } from '../../src/store/clickhouseStore.js';
 import { exited, spawnChoir } from '../support/cli.js';
-import { makeLine } from '../support/generate.js';
-import { brokers, createTopic, offsets, produce, uniqueName } from '../support/kafka.js';
+import { brokers, fillTopic, offsets, uniqueName } from '../support/kafka.js';
 import { waitFor } from '../support/store.js';
 
 const TOTAL = 100_000;
@@ -16,13 +15,7 @@ describe('a consumer killed with SIGKILL mid-stream', () => {
     const topic = uniqueName('choir-crash');
     const groupId = uniqueName('choir-crash-group');
     const dataDir = join(mkdtempSync(join(tmpdir(), 'choir-crash-')), 'data');
-    await createTopic(topic, 6);
-    await produce(
-      topic,
-      TOTAL,
-      (i) => makeLine(i).line,
-      (i) => `tok-${i % 1000}`,
-    );
+    await fillTopic(topic, TOTAL);
     const env = {
       CHOIR_DATA_DIR: dataDir,
       KAFKA_BROKERS: brokers().join(','),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, serve } from '../../src/index.js';
 import type { Store } from '../../src/store/store.js';
 import { makeEvent, makeLine } from '../support/generate.js';
-import { brokers, createTopic, offsets, produce, testKafka, uniqueName } from '../support/kafka.js';
+import { brokers, fillTopic, offsets, produce, testKafka, uniqueName } from '../support/kafka.js';
 import { testConfig, testLogger, waitFor } from '../support/store.js';
 
 const TOTAL = 100_000;
@@ -16,13 +16,7 @@ describe('Kafka ▸ ClickHouse (real broker, real chDB)', () => {
   let store: Store;
 
   beforeAll(async () => {
-    await createTopic(topic, 6);
-    await produce(
-      topic,
-      TOTAL,
-      (i) => makeLine(i, BAD_EVERY).line,
-      (i) => `tok-${i % 1000}`,
-    );
+    await fillTopic(topic, TOTAL, BAD_EVERY);
     store = await openStore(config, logger);
   });
   afterAll(async () => {

@@ -3,8 +3,7 @@ import { ChoirError } from '../../src/errors.js';
 import { openStore, serve } from '../../src/index.js';
 import type { Store } from '../../src/store/store.js';
 import { verifyLog } from '../../src/store/verify.js';
-import { makeLine } from '../support/generate.js';
-import { brokers, createTopic, offsets, produce, uniqueName } from '../support/kafka.js';
+import { brokers, fillTopic, offsets, uniqueName } from '../support/kafka.js';
 import { testConfig, testLogger, waitFor } from '../support/store.js';
 
 const TOTAL = 30_000;
@@ -45,13 +44,7 @@ describe('storage failing for a while', () => {
   let real: Store;
 
   beforeAll(async () => {
-    await createTopic(topic, 6);
-    await produce(
-      topic,
-      TOTAL,
-      (i) => makeLine(i).line,
-      (i) => `tok-${i % 1000}`,
-    );
+    await fillTopic(topic, TOTAL);
     real = await openStore(config, logger);
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { DEAD_LETTERS_TABLE, EVENTS_TABLE } from '../../src/store/chainedTables.
 import type { Problem } from '../../src/store/checkLinks.js';
 import type { DeadLetter, EventRow, Store } from '../../src/store/store.js';
 import { verifyLog } from '../../src/store/verify.js';
-import { makeLine } from '../support/generate.js';
+import { eventRow, makeLine } from '../support/generate.js';
 import { testConfig, testLogger } from '../support/store.js';
 
 const logger = testLogger();
@@ -332,8 +332,8 @@ describe('tamper evidence: choir verify', () => {
   });
 });
 
-function oneEvent(): Omit<EventRow, 'ingest_source' | 'ingest_partition' | 'ingest_offset'> {
-  return {
+function oneEvent(): EventRow {
+  return eventRow({
     id: 'x',
     type: 'token.issued',
     time: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
@@ -341,23 +341,9 @@ function oneEvent(): Omit<EventRow, 'ingest_source' | 'ingest_partition' | 'inge
     token_kind: 'service_account',
     principal: 'svc',
     scopes: ['projects:read', 'builds:*'],
-    expires_at: null,
-    allowed_cidrs: [],
-    replaces: '',
-    request_scope: '',
-    request_action: '',
-    request_resource: '',
-    request_method: '',
-    request_path: '',
-    source_ip: '',
-    user_agent: '',
     status: 0,
-    reason: '',
-    actor: '',
     tenant: 'acme',
     source: 'test',
-    attributes: {},
-    raw: '{}',
     ingested_at: Date.UTC(2026, 0, 2, 3, 4, 6),
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type { TokenEvent } from '../../src/events/contract.js';
+import type { EventRow } from '../../src/store/store.js';
 
 /**
  * Deterministic contract-v1 events for tests and benchmarks: `tokens` tokens issued first,
@@ -65,4 +66,37 @@ export function makeLine(
     return { line: kinds[Math.floor(i / everyNth) % kinds.length]!, bad: true };
   }
   return { line: JSON.stringify(makeEvent(i, opts)), bad: false };
+}
+
+/** A stored event row with every field empty but what `over` sets: for tests of storage itself. */
+export function eventRow(over: Partial<EventRow> & Pick<EventRow, 'id' | 'time'>): EventRow {
+  return {
+    type: 'token.used',
+    token_id: 't',
+    token_kind: '',
+    principal: '',
+    scopes: [],
+    expires_at: null,
+    allowed_cidrs: [],
+    replaces: '',
+    request_scope: '',
+    request_action: '',
+    request_resource: '',
+    request_method: '',
+    request_path: '',
+    source_ip: '',
+    user_agent: '',
+    status: 200,
+    reason: '',
+    actor: '',
+    tenant: '',
+    source: '',
+    attributes: {},
+    raw: '{}',
+    ingest_source: 'test',
+    ingest_partition: 0,
+    ingest_offset: 0,
+    ingested_at: over.time + 5,
+    ...over,
+  };
 }

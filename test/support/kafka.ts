@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { makeLine } from './generate.js';
 
 export function brokers(): string[] {
   const list = process.env.KAFKA_BROKERS;
@@ -67,4 +68,15 @@ export async function offsets(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A fresh 6-partition topic holding `total` generated event lines (every `badEvery`-th malformed), keyed by token. */
+export async function fillTopic(topic: string, total: number, badEvery = 0): Promise<void> {
+  await createTopic(topic, 6);
+  await produce(
+    topic,
+    total,
+    (i) => makeLine(i, badEvery).line,
+    (i) => `tok-${i % 1000}`,
+  );
 }
