@@ -34,6 +34,17 @@ export function timedStore(inner: Store): { store: Store; report(): Record<strin
     insertDeadLetters: time('insertDeadLetters', inner.insertDeadLetters, (rows) => rows.length),
     storedEventIds: time('storedEventIds', inner.storedEventIds, (ids) => ids.length),
     storedDeadLetterIds: time('storedDeadLetterIds', inner.storedDeadLetterIds, (ids) => ids.length),
+    prepareEvents: inner.prepareEvents
+      ? (rows) => {
+          const t = performance.now();
+          inner.prepareEvents!(rows);
+          const tally = tallies.get('prepareEvents') ?? { calls: 0, rows: 0, ms: 0 };
+          tally.calls++;
+          tally.rows += rows.length;
+          tally.ms += performance.now() - t;
+          tallies.set('prepareEvents', tally);
+        }
+      : undefined,
     query: inner.query,
     command: inner.command,
     close: inner.close,
