@@ -86,10 +86,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     try {
       // Same output in both modes: 64-bit integers as JSON numbers (a server quotes them by default),
       // and a dedup look-up, which inlines a whole batch of ids, may be that long.
-      const settings = {
-        output_format_json_quote_64bit_integers: 0 as const,
-        ...(sql.length > 200_000 ? { max_query_size: String(sql.length + 1024) } : {}),
-      };
+      const settings = { output_format_json_quote_64bit_integers: 0 as const, ...sizeFor(sql) };
       const rs = await client.query({
         query: sql,
         query_params: params,
@@ -132,13 +129,21 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     query,
     async command(sql, params) {
       try {
-        await client.command({ query: sql, query_params: params });
+        await client.command({ query: sql, query_params: params, clickhouse_settings: sizeFor(sql) });
       } catch (err) {
         throw storageError('command', err);
       }
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * Room for a long statement: a dedup look-up inlines a whole batch of ids, and an alert insert its
+ * rows, well past ClickHouse's default max_query_size (256 KiB).
+ */
+function sizeFor(sql: string): { max_query_size?: string } {
+  return sql.length > 200_000 ? { max_query_size: String(3 * sql.length + 1024) } : {};
 }
 
 /**
