@@ -67,12 +67,14 @@ describe('canonicalForm()', () => {
     expect(new Set(variants).size).toBe(variants.length);
   });
 
-  it('encodes a row once: the line is remembered for the row object', () => {
+  it('encodes a row once: the line is remembered for the row object until forgotten', () => {
     const row = sample();
     const first = form.line(row);
     row.id = 'changed';
     expect(form.line(row)).toBe(first);
     expect(form.line(sample({ id: 'changed' }))).not.toBe(first);
+    form.forget([row]);
+    expect(form.line(row)).toBe(form.line(sample({ id: 'changed' })));
   });
 
   it('gives the SQL for the same digest: formatRowNoNewline over the columns, times as epoch ms', () => {

@@ -43,6 +43,11 @@ export interface CanonicalForm<Row> {
   /** SHA-256 of the row's canonical bytes (remembered too). */
   digest(row: Row): Buffer;
   digests(rows: readonly Row[]): Buffer[];
+  /**
+   * Drop what is remembered of these rows, once they are stored: rows that live on elsewhere
+   * (detection holds some for a while) then keep no encoding buffers alive.
+   */
+  forget(rows: readonly Row[]): void;
   /** ClickHouse expression for the same digest over the stored columns: FixedString(32). */
   readonly sqlDigest: string;
 }
@@ -145,6 +150,9 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
     line: (row) => encoded(row).bytes.toString('utf8'),
     digest,
     digests: (rows) => rows.map(digest),
+    forget(rows) {
+      for (const r of rows) seen.delete(r);
+    },
     sqlDigest: `SHA256(formatRowNoNewline('TabSeparated', ${columns.map(sqlField).join(', ')}))`,
   };
 }

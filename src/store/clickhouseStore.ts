@@ -80,6 +80,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     } catch (err) {
       throw storageError(`insert into ${table.name}`, err);
     }
+    table.form.forget(rows);
   }
 
   async function query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
