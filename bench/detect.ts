@@ -2,7 +2,8 @@
  * Detection benchmark: prints ONE JSON object; never a pass/fail test.
  * Usage: node --expose-gc --import tsx bench/detect.ts [--tokens 2000] [--days 12]
  *   [--events-per-day 100000] [--incidents 440] [--seed 1] [--memory-tokens 1000000]
- *   [--latency-seconds 60] [--rate 10000] [--skip-memory] [--skip-latency]
+ *   [--latency-seconds 60] [--rate 10000] [--latency-lateness 10000,250] [--skip-quality]
+ *   [--skip-memory] [--skip-latency]
  * (a) per-kind recall and overall precision on a labelled generated world (src/demo);
  * (b) stream-engine throughput over pre-decoded rows, every shipped rule on, one core;
  * (c) peak memory with --memory-tokens tracked tokens, in a child process;
@@ -28,17 +29,18 @@ if (args.get('child') === 'memory') {
   const dir = mkdtempSync(join(tmpdir(), 'choir-bench-detect-'));
   try {
     const out: Record<string, unknown> = {};
-    const rules = await loadRules('rules');
-    const quality = await detectQuality({
-      seed: intArg(args, 'seed', 1),
-      tokens: intArg(args, 'tokens', 2_000),
-      days: intArg(args, 'days', 12),
-      eventsPerDay: intArg(args, 'events-per-day', 100_000),
-      incidents: intArg(args, 'incidents', 440),
-      dataDir: join(dir, 'quality'),
-      rules,
-    });
-    Object.assign(out, quality, { quality_peak_rss_mib: peakRssMiB() });
+    if (!args.has('skip-quality')) {
+      const quality = await detectQuality({
+        seed: intArg(args, 'seed', 1),
+        tokens: intArg(args, 'tokens', 2_000),
+        days: intArg(args, 'days', 12),
+        eventsPerDay: intArg(args, 'events-per-day', 100_000),
+        incidents: intArg(args, 'incidents', 440),
+        dataDir: join(dir, 'quality'),
+        rules: await loadRules('rules'),
+      });
+      Object.assign(out, quality, { quality_peak_rss_mib: peakRssMiB() });
+    }
     if (!args.has('skip-memory')) {
       log('memory: child processes');
       out.memory = await detectMemory(intArg(args, 'memory-tokens', 1_000_000));
@@ -47,7 +49,10 @@ if (args.get('child') === 'memory') {
       const rate = intArg(args, 'rate', 10_000);
       const seconds = intArg(args, 'latency-seconds', 60);
       out.latency = [];
-      for (const latenessMs of [10_000, 250]) {
+      const latenesses = String(args.get('latency-lateness') ?? '10000,250')
+        .split(',')
+        .map(Number);
+      for (const latenessMs of latenesses) {
         log(`latency: ${rate}/s for ${seconds} s, allowed lateness ${latenessMs} ms`);
         (out.latency as unknown[]).push(
           await detectLatency({ rate, seconds, latenessMs, dataDir: join(dir, `latency-${latenessMs}`) }),

@@ -67,6 +67,8 @@ export interface Config {
     rebuild_days: number;
     /** Scheduled (SQL) detectors run each time event time passes a multiple of this. */
     scheduled_every_ms: number;
+    /** Alert on order-free rules (lifecycle, scope, allowlist) as soon as the event is stored. */
+    early_alerts: boolean;
   };
 }
 
@@ -90,7 +92,8 @@ export const DEFAULT_CONFIG: Config = {
     rules_dir: 'rules',
     allowed_lateness_ms: 10_000,
     rebuild_days: 30,
-    scheduled_every_ms: 3_600_000,
+    scheduled_every_ms: 86_400_000,
+    early_alerts: true,
   },
 };
 
@@ -271,6 +274,8 @@ function validate(t: Tree): Config {
   const d = t.detect as Tree;
   if (![true, false, 'true', 'false'].includes(d.enabled as string))
     throw invalid('detect.enabled', 'true or false', d.enabled);
+  if (![true, false, 'true', 'false'].includes(d.early_alerts as string))
+    throw invalid('detect.early_alerts', 'true or false', d.early_alerts);
   return {
     log_level: t.log_level as Config['log_level'],
     storage: {
@@ -311,6 +316,7 @@ function validate(t: Tree): Config {
       allowed_lateness_ms: int(d.allowed_lateness_ms, 'detect.allowed_lateness_ms', 0, 7 * 86_400_000),
       rebuild_days: int(d.rebuild_days, 'detect.rebuild_days', 0, 3_650),
       scheduled_every_ms: int(d.scheduled_every_ms, 'detect.scheduled_every_ms', 60_000, 7 * 86_400_000),
+      early_alerts: d.early_alerts === true || d.early_alerts === 'true',
     },
   };
 }

@@ -14,6 +14,23 @@ export interface ActiveRule {
   slot: number;
   /** Handed to the detector; emits alerts of this rule. */
   output: DetectorOutput;
+  /** May alert before event-time order (see Engine.early): stateless, and blind to the token's use counters. */
+  early: boolean;
+}
+
+/** Token fields that the uses before an event change: a rule reading them must wait for event-time order. */
+const USE_COUNTERS = /\btoken\.(uses|first_used_at|last_used_at)\b/;
+
+/**
+ * True when a rule's verdict on a use cannot be changed by events that arrive after it within the
+ * allowed lateness. It has no detector, and it reads only the event and token facts that events
+ * before it set (issuance, revocation, principal disabling); of those, shipped conditions compare
+ * `event.time` with the earliest revocation or disabling, which a later arrival only moves earlier.
+ */
+export function orderFree(rule: CompiledRule): boolean {
+  if (rule.detector !== undefined) return false;
+  if (USE_COUNTERS.test(rule.expanded) || USE_COUNTERS.test(rule.output ?? '')) return false;
+  return !rule.exceptions.some((e) => e.fields.some((f) => USE_COUNTERS.test(f)));
 }
 
 /** Detector instances live here across rule reloads, keyed by rule name. */
@@ -50,10 +67,17 @@ export class ActiveRules {
         active.rule = rule;
       } else {
         const slot = rule.detector ? (this.freeSlots.pop() ?? this.nextSlot++) : -1;
-        active = { rule, slot, detector: undefined, output: undefined as unknown as DetectorOutput };
+        active = {
+          rule,
+          slot,
+          detector: undefined,
+          output: undefined as unknown as DetectorOutput,
+          early: false,
+        };
         active.output = this.makeOutput(active);
         active.detector = rule.detector?.create({ params: rule.detectorParams, slot, logger: this.logger });
       }
+      active.early = orderFree(rule);
       next.set(rule.name, active);
     }
     for (const [name, old] of this.byName)

@@ -4,8 +4,8 @@ import { MinHeap } from './minHeap.js';
 
 /** `opened`: first time this id is seen; `updated`: the same id with merged repeats. */
 export type AlertChange = 'opened' | 'updated';
-/** Receives every alert; consumers upsert by `alert.id`. */
-export type AlertSink = (alert: Alert, change: AlertChange) => void;
+/** Receives every alert with the start of its dedup window (event time); consumers upsert by `alert.id`. */
+export type AlertSink = (alert: Alert, change: AlertChange, windowStart: number) => void;
 
 export interface AlertAggregatorOptions {
   sink: AlertSink;
@@ -55,8 +55,13 @@ export class AlertAggregator {
     this.entries.set(alert.id, { alert, end, window, dirty: false, closed: false });
     this.due.push(end, alert.id);
     // A copy, so the sink may keep it while later repeats merge into ours.
-    this.options.sink(structuredClone(alert), 'opened');
+    this.options.sink(structuredClone(alert), 'opened', windowStart);
     if (this.entries.size > this.maxOpen) this.closeOldest();
+  }
+
+  /** True while `id` has an open (or just closed) window here. */
+  has(id: string): boolean {
+    return this.entries.has(id);
   }
 
   /** Merge one more event into an open alert; false when `id` is not open (build and `add` it). */
@@ -124,6 +129,6 @@ export class AlertAggregator {
 
   private emit(entry: Entry): void {
     entry.dirty = false;
-    this.options.sink(structuredClone(entry.alert), 'updated');
+    this.options.sink(structuredClone(entry.alert), 'updated', entry.end - entry.window);
   }
 }

@@ -11,26 +11,45 @@ export interface AlertSaverOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Stored states remembered for merging (alerts that span a restart); the oldest beyond it are forgotten. */
   maxBases?: number;
+  /** Ids remembered as saved by this process; beyond it the oldest are read back before a save again. */
+  maxSaved?: number;
 }
+
+type Source = 'engine' | 'early' | 'whole' | 'withdrawn';
 
 interface Pending {
   alert: Alert;
+  /** engine: from the aggregator; early: a stateless match before event-time order (see Engine.early);
+   * whole: a complete state (scheduled detectors); withdrawn: an early alert event-time order did not confirm. */
+  source: Source;
   /** The engine opened it in this process: the store may already hold a state from before. */
   opened: boolean;
-  /** A complete state (scheduled detectors): saved as given, never merged. */
-  whole: boolean;
+  /** Start of the alert's dedup window (event time); -Infinity when unknown. */
+  windowStart: number;
 }
 
 /**
- * Collects alert states from the engine and writes them in one insert per flush, the latest
- * state per id. An alert the engine opens may already be stored, from before a restart or from a
- * window the engine had forgotten: its stored state becomes a base the engine's counts add to,
- * so a restart neither resets an alert's count nor reopens one a responder closed. A failed save
- * is retried until it succeeds; nothing is dropped without an error in the log.
+ * Collects alert states and writes them in one insert per flush, the latest state per id.
+ *
+ * An alert the engine opens may already be stored, from before a restart or from a window the
+ * engine had forgotten: that stored state becomes a base the engine's counts add to. A stored
+ * status is never undone: an alert a responder dismissed or confirmed keeps that status when it
+ * is raised again, only its count, times and evidence move. To know the status, ids that may be
+ * stored are read back before each save; a new alert whose window starts after `storedUntil`
+ * (nothing stored can hold it) is written at once, without that read, which is what keeps the
+ * first save of an alert fast. A failed save is retried until it succeeds; nothing is dropped
+ * without an error in the log.
  */
 export class AlertSaver {
   private pending = new Map<string, Pending>();
-  private readonly bases = new Map<string, Alert>();
+  /** Stored state of an id before this process first wrote it (null: there was none). */
+  private readonly bases = new Map<string, Alert | null>();
+  /** Ids this process wrote, with their window start, oldest first. */
+  private readonly written = new Map<string, number>();
+  /** Ids this process withdrew: their stored `dismissed` is its own doing, not a responder's. */
+  private readonly withdrawnHere = new Set<string>();
+  /** Windows starting at or before this may hold alerts saved by an earlier run. */
+  private storedUntil = Number.POSITIVE_INFINITY;
   private chain: Promise<void> = Promise.resolve();
   private readonly log: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -41,19 +60,53 @@ export class AlertSaver {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
+  /**
+   * Only windows starting at or before `until` (event time) can hold alerts saved before this
+   * process: the store's events end there (after a rebuild), or it is empty (-Infinity).
+   * Until this is called every id is read back before its first save.
+   */
+  setStoredUntil(until: number): void {
+    this.storedUntil = until;
+  }
+
   /** An alert as the engine's sink gives it. */
-  add(alert: Alert, change: AlertChange): void {
+  add(alert: Alert, change: AlertChange, windowStart = Number.NEGATIVE_INFINITY): void {
     const earlier = this.pending.get(alert.id);
     this.pending.set(alert.id, {
       alert,
-      opened: change === 'opened' || earlier?.opened === true,
-      whole: false,
+      source: 'engine',
+      opened: change === 'opened' || (earlier?.source === 'engine' && earlier.opened),
+      windowStart,
     });
   }
 
-  /** Complete alert states (scheduled detectors): they replace what is stored. */
+  /** A stateless match saved before event-time order confirms it; ignored once the id is saved or pending. */
+  addEarly(alert: Alert, windowStart: number): void {
+    if (this.pending.has(alert.id) || this.written.has(alert.id)) return;
+    this.pending.set(alert.id, { alert, source: 'early', opened: true, windowStart });
+  }
+
+  /** Event-time order did not confirm an early alert: withdraw it (dismissed, unless a base says otherwise). */
+  withdraw(alert: Alert): void {
+    const earlier = this.pending.get(alert.id);
+    if (earlier?.source === 'early') {
+      this.pending.delete(alert.id);
+      return;
+    }
+    if (earlier !== undefined || !this.written.has(alert.id)) return;
+    const windowStart = this.written.get(alert.id) as number;
+    this.pending.set(alert.id, { alert, source: 'withdrawn', opened: false, windowStart });
+  }
+
+  /** Complete alert states (scheduled detectors): they replace what is stored, its status kept. */
   addWhole(alerts: readonly Alert[]): void {
-    for (const alert of alerts) this.pending.set(alert.id, { alert, opened: false, whole: true });
+    for (const alert of alerts)
+      this.pending.set(alert.id, {
+        alert,
+        source: 'whole',
+        opened: false,
+        windowStart: Number.NEGATIVE_INFINITY,
+      });
   }
 
   /** Write what is pending; resolves once it and every earlier flush are stored. */
@@ -68,8 +121,9 @@ export class AlertSaver {
   private async write(batch: Pending[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.loadBases(batch.filter((p) => p.opened && !p.whole).map((p) => p.alert.id));
-        await this.options.alerts.save(batch.map((p) => this.withBase(p)));
+        const stored = await this.readStored(batch);
+        await this.options.alerts.save(batch.map((p) => this.row(p, stored.get(p.alert.id))));
+        for (const p of batch) this.remember(p);
         this.saved += batch.length;
         return;
       } catch (err) {
@@ -90,25 +144,70 @@ export class AlertSaver {
     }
   }
 
-  private async loadBases(ids: string[]): Promise<void> {
-    const unknown = ids.filter((id) => !this.bases.has(id));
-    if (unknown.length === 0) return;
-    for (const stored of await this.options.alerts.get(unknown)) {
-      this.bases.set(stored.id, stored);
-      if (this.bases.size > (this.options.maxBases ?? 10_000)) {
-        this.bases.delete(this.bases.keys().next().value as string);
-      }
+  /** Stored states of the ids that may have one: written before, or of a window an earlier run saw. */
+  private async readStored(batch: Pending[]): Promise<Map<string, Alert>> {
+    const ids = batch
+      .filter(
+        (p) => p.source === 'whole' || this.written.has(p.alert.id) || p.windowStart <= this.storedUntil,
+      )
+      .map((p) => p.alert.id);
+    const out = new Map<string, Alert>();
+    if (ids.length === 0) return out;
+    for (const a of await this.options.alerts.get(ids)) out.set(a.id, a);
+    // First write of an id in this process: what is stored now was there before us.
+    for (const id of ids) if (!this.written.has(id) && !this.bases.has(id)) this.setBase(id, out.get(id));
+    return out;
+  }
+
+  private row(p: Pending, stored: Alert | undefined): Alert {
+    const alert = p.alert;
+    if (p.source === 'whole') {
+      if (stored === undefined) return alert;
+      // Re-raised by a later run: the responder's verdict stays, count and last_seen move.
+      return { ...alert, status: stored.status, count: Math.max(stored.count, alert.count) };
+    }
+    const base = this.bases.get(alert.id) ?? undefined;
+    let row = alert;
+    if (base !== undefined) {
+      row = structuredClone(base);
+      mergeAlert(row, alert);
+      // The rule may have changed since; a responder's verdict must not be undone by a repeat.
+      row.severity = alert.severity;
+      row.summary = alert.summary;
+    }
+    if (p.source === 'withdrawn') {
+      this.withdrawnHere.add(alert.id);
+      const status =
+        stored !== undefined && stored.status !== 'open' ? stored.status : (base?.status ?? 'dismissed');
+      return {
+        ...row,
+        status,
+        summary: base ? row.summary : `Withdrawn: event-time order did not confirm it. ${alert.summary}`,
+      };
+    }
+    const ours = this.withdrawnHere.delete(alert.id) && stored?.status === 'dismissed';
+    return stored === undefined || ours ? row : { ...row, status: stored.status };
+  }
+
+  private remember(p: Pending): void {
+    const id = p.alert.id;
+    if (!this.bases.has(id)) this.setBase(id, undefined);
+    this.written.delete(id);
+    this.written.set(id, p.windowStart);
+    const max = this.options.maxSaved ?? 200_000;
+    if (this.written.size <= max) return;
+    // Forget the oldest half; their windows may now hold stored alerts, so read those back.
+    let drop = this.written.size - Math.floor(max / 2);
+    for (const [old, start] of this.written) {
+      if (drop-- <= 0) break;
+      this.written.delete(old);
+      if (start > this.storedUntil) this.storedUntil = start;
     }
   }
 
-  private withBase(p: Pending): Alert {
-    const base = p.whole ? undefined : this.bases.get(p.alert.id);
-    if (base === undefined) return p.alert;
-    const merged = structuredClone(base);
-    mergeAlert(merged, p.alert);
-    // The rule may have changed since; a responder's verdict must not be undone by a repeat.
-    merged.severity = p.alert.severity;
-    merged.summary = p.alert.summary;
-    return merged;
+  private setBase(id: string, stored: Alert | undefined): void {
+    this.bases.set(id, stored ?? null);
+    if (this.bases.size > (this.options.maxBases ?? 100_000))
+      this.bases.delete(this.bases.keys().next().value as string);
   }
 }

@@ -6,7 +6,8 @@ import type { AlertStore } from '../store/alertStore.js';
 import type { Alert } from './alert.js';
 import { AlertSaver } from './alertSaver.js';
 import { DetectionRunner, type ScheduledDetectors } from './detectionRunner.js';
-import { issued, used } from './eventBuilders.js';
+import { issued, revoked, used } from './eventBuilders.js';
+import { fakeAlertStore } from './fakeAlertStore.js';
 import { expandFixtureEvents } from './fixtureEvent.js';
 import { replayEvents } from './replayEvents.js';
 import { readRuleDir } from './ruleFiles.js';
@@ -15,26 +16,6 @@ import { compileRuleSet, type RuleSet } from './rules.js';
 const logger = pino({ level: 'silent' });
 const start = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
-
-/** An in-memory alert store that keeps the highest count per id, as ReplacingMergeTree(version = count) does. */
-function fakeAlertStore(initial: Alert[] = []) {
-  const rows = new Map(initial.map((a) => [a.id, a]));
-  const saves: number[] = [];
-  const store: AlertStore = {
-    async save(alerts) {
-      saves.push(alerts.length);
-      for (const a of alerts)
-        if ((rows.get(a.id)?.count ?? -1) <= a.count) rows.set(a.id, structuredClone(a));
-    },
-    async list() {
-      return [...rows.values()].sort((a, b) => a.first_seen - b.first_seen || a.id.localeCompare(b.id));
-    },
-    async get(ids) {
-      return ids.flatMap((id) => (rows.has(id) ? [structuredClone(rows.get(id) as Alert)] : []));
-    },
-  };
-  return { store, saves, rows };
-}
 
 async function shippedRules(): Promise<RuleSet> {
   return compileRuleSet(await readRuleDir(fileURLToPath(new URL('../../rules', import.meta.url))));
@@ -133,7 +114,7 @@ describe('DetectionRunner', () => {
           return [];
         },
       });
-      const r = runner(rules, fakeAlertStore().store, { scheduled });
+      const r = runner(rules, fakeAlertStore().store, { scheduled, scheduleEveryMs: HOUR });
       const all = expandFixtureEvents(
         [issued('t1'), used('10m', 't1', {}, { repeat: { count: 40, every: '7m' } })],
         start + 30 * 60_000,
@@ -151,6 +132,82 @@ describe('DetectionRunner', () => {
     expect(one.runs.at(-1)).toBe(one.last);
     expect((await hours(13)).runs).toEqual(one.runs);
     expect((await hours(1000)).runs).toEqual(one.runs);
+  });
+
+  it('runs scheduled detectors once per step that held events, however far event time jumps', async () => {
+    const rules = await shippedRules();
+    const runs: number[] = [];
+    const scheduled = (): ScheduledDetectors => ({
+      async run(asOf) {
+        runs.push(asOf);
+        return [];
+      },
+    });
+    const r = runner(rules, fakeAlertStore().store, { scheduled });
+    // A log with a 60-day hole, as an old export often has: days 0, 1, then 61.
+    const all = expandFixtureEvents(
+      [issued('t1'), used('1d', 't1'), used('1d1h', 't1'), used('61d', 't1'), used('61d2h', 't1')],
+      start + HOUR,
+    );
+    for (const ev of all) r.onStored([ev]);
+    await r.finish();
+    const DAY = 24 * HOUR;
+    // The ends of days 0 and 1, then the last event: not the 60 empty days in between.
+    expect(runs).toEqual([start + DAY, start + 2 * DAY, all.at(-1)?.time]);
+  });
+
+  it('saves an order-free match as soon as its event is stored, and counts it once', async () => {
+    const rules = await shippedRules();
+    const { store, rows } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    const r = runner(rules, store, { saver });
+    const all = expandFixtureEvents(
+      [issued('t1'), revoked('1m', 't1'), issued('t2', {}, '2m30s'), used('5m', 't1'), used('5m10s', 't1')],
+      start,
+    );
+    r.onStored(all.slice(0, 3)); // the watermark (1m30s) releases the revocation
+    r.onStored(all.slice(3));
+    await saver.flush();
+    // Both uses are still held by the reorder buffer (60 s), yet the alert is stored.
+    expect(r.engine.stats().events).toBe(3);
+    const early = [...rows.values()].filter((a) => a.kind === 'use_after_revoke');
+    expect(early.map((a) => a.count)).toEqual([1]);
+    await r.finish();
+    const expected = replayEvents(all, { rules, logger }).filter((a) => a.kind === 'use_after_revoke');
+    expect(essentials([...rows.values()].filter((a) => a.kind === 'use_after_revoke'))).toEqual(
+      essentials(expected),
+    );
+    expect(r.engine.stats()).toMatchObject({ early: 2, withdrawn: 0 });
+  });
+
+  it('withdraws an early alert that event-time order does not confirm', async () => {
+    // Not order-free in truth: a revocation arriving late (but in time) makes it false.
+    const text = `
+- rule: Used before revocation
+  kind: use_before_revoke
+  desc: d
+  severity: low
+  condition: event.type == "token.used" && event.time < token.revoked_at
+- kind: use_before_revoke
+  desc: d
+`;
+    const rules = compileRuleSet([{ file: 'x.yaml', text }]);
+    const { store, rows } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    const r = runner(rules, store, { saver });
+    const [iss, rev, use] = expandFixtureEvents(
+      [issued('t1'), revoked('1m', 't1'), used('2m', 't1')],
+      start,
+    ) as [StoredEvent, StoredEvent, StoredEvent];
+    r.onStored([iss]);
+    r.onStored([use]); // early: t1 not revoked as far as anything processed knows
+    await saver.flush();
+    expect([...rows.values()].map((a) => a.status)).toEqual(['open']);
+    r.onStored([rev]); // within the lateness: in event-time order the use follows it
+    await r.finish();
+    expect([...rows.values()].map((a) => a.status)).toEqual(['dismissed']);
+    expect(replayEvents([iss, rev, use], { rules, logger })).toEqual([]);
+    expect(r.engine.stats()).toMatchObject({ early: 1, withdrawn: 1 });
   });
 
   it('learns history without alerting, then alerts on what is new', async () => {

@@ -23,19 +23,28 @@ export interface DetectionRunnerOptions {
   /** How long (event time) to wait for events from slower partitions before feeding the engine. */
   allowedLatenessMs: number;
   scheduled?: ScheduledFactory | null;
-  /** Scheduled detectors run at every multiple of this in event time. Default one hour. */
+  /**
+   * Scheduled detectors run at the end of every step of this length (event time) that holds
+   * events, once, however far the next event jumps. Default one day.
+   */
   scheduleEveryMs?: number;
+  /**
+   * Save matches of order-free rules as soon as their event is stored, before the reorder buffer
+   * releases it (Engine.early). Default true.
+   */
+  earlyAlerts?: boolean;
   /** Engine tuning (maxTokens, maxOpenAlerts, lookupToken). */
   engine?: Pick<EngineOptions, 'maxTokens' | 'maxOpenAlerts' | 'lookupToken'>;
 }
 
-const HOUR = 3_600_000;
+const DAY = 86_400_000;
 
 /**
  * Live and replayed detection are this one object: stored events go through a reorder buffer
  * into the engine in (time, id) order, the engine's alerts go to the saver, and scheduled
- * detectors run each time the watermark passes a whole hour of event time. The sequence the
- * engine sees, and the hours at which scheduled detectors run, depend only on the events —
+ * detectors run when the watermark passes the end of a step (default a day) of event time that
+ * held events. The sequence the engine sees, and the steps at which scheduled detectors run,
+ * depend only on the events —
  * not on how they were batched or interleaved — so `choir replay` of a log gives the alerts
  * that live ingestion gave.
  */
@@ -47,12 +56,14 @@ export class DetectionRunner {
   private scheduled: ScheduledDetectors | null;
   /** Event time the scheduled detectors last ran at (or start from); null before any event. */
   private scheduledAsOf: number | null = null;
+  /** End of the step of the latest event fed, not yet run; null when there is none. */
+  private stepEnd: number | null = null;
   private scheduledRuns: Promise<void> = Promise.resolve();
   private maxFed = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: DetectionRunnerOptions) {
     this.log = options.logger.child({ module: 'detection' });
-    this.every = options.scheduleEveryMs ?? HOUR;
+    this.every = options.scheduleEveryMs ?? DAY;
     this.buffer = new ReorderBuffer(options.allowedLatenessMs);
     this.scheduled = options.scheduled?.(options.rules) ?? null;
     this.engine = new Engine({
@@ -61,13 +72,21 @@ export class DetectionRunner {
       logger: options.logger,
       // The buffer already waited for late events: the engine's watermark is the buffer's.
       allowedLateness: 0,
-      onAlert: (alert, change) => options.saver.add(alert, change),
+      onAlert: (alert, change, windowStart) => options.saver.add(alert, change, windowStart),
+      ...(options.earlyAlerts === false
+        ? {}
+        : {
+            onEarlyAlert: (alert, windowStart) => options.saver.addEarly(alert, windowStart),
+            onWithdraw: (alert) => options.saver.withdraw(alert),
+          }),
     });
   }
 
   /** Events just stored (the Batcher's `onStored`). Never throws into the ingest path. */
   onStored(events: readonly StoredEvent[]): void {
     try {
+      // Order-free rules alert now; the rest waits for the buffer (and confirms these).
+      for (const ev of events) this.engine.early(ev);
       this.feed(this.buffer.push(events));
       this.schedule(this.buffer.watermark, false);
     } catch (err) {
@@ -121,29 +140,38 @@ export class DetectionRunner {
 
   private feed(events: readonly StoredEvent[]): void {
     for (const ev of events) {
-      // Scheduled runs count from the first event the engine sees, identical live and on replay.
-      this.scheduledAsOf ??= Math.floor(ev.time / this.every) * this.every;
       if (ev.time > this.maxFed) this.maxFed = ev.time;
       this.engine.process(ev);
+      this.stepOf(ev.time);
     }
   }
 
-  /** Run scheduled detectors at every whole `every` the watermark has passed; at the end, at its value. */
+  /**
+   * Steps come from the events fed, in their (time, id) order, so live and replay run the same
+   * ones. An event of a later step closes the open step: its end is behind this event, which the
+   * watermark passed, so every event before that end is stored. Steps without events are skipped:
+   * a replay of a log with a month-long gap runs once for the gap, not thirty times.
+   */
+  private stepOf(time: number): void {
+    const end = (Math.floor(time / this.every) + 1) * this.every;
+    if (this.scheduledAsOf !== null && end <= this.scheduledAsOf) return;
+    if (this.stepEnd !== null && end > this.stepEnd && this.scheduled !== null)
+      this.runScheduled(this.scheduled, this.stepEnd);
+    if (this.stepEnd === null || end > this.stepEnd) this.stepEnd = end;
+    this.scheduledAsOf ??= end - this.every;
+  }
+
+  /** Run scheduled detectors when the watermark passed the open step's end; at the end, at its value. */
   private schedule(watermark: number, final: boolean): void {
     if (this.scheduled === null || this.scheduledAsOf === null) return;
     // Strictly past: an event at the boundary itself may still be on its way.
-    for (
-      let at = (Math.floor(this.scheduledAsOf / this.every) + 1) * this.every;
-      at < watermark;
-      at += this.every
-    ) {
-      this.runScheduled(this.scheduled, at);
-    }
+    if (this.stepEnd !== null && this.stepEnd < watermark) this.runScheduled(this.scheduled, this.stepEnd);
     if (final && watermark > this.scheduledAsOf) this.runScheduled(this.scheduled, watermark);
   }
 
   private runScheduled(detectors: ScheduledDetectors, asOf: number): void {
     this.scheduledAsOf = asOf;
+    if (this.stepEnd !== null && this.stepEnd <= asOf) this.stepEnd = null;
     const saver = this.options.saver;
     this.scheduledRuns = this.scheduledRuns.then(async () => {
       try {

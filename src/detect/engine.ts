@@ -25,12 +25,21 @@ export interface EngineOptions {
   maxOpenAlerts?: number;
   /** Facts of a token not in memory (evicted, or issued before history), e.g. from the store. */
   lookupToken?: (id: string) => TokenFacts | undefined;
+  /**
+   * Early alerts (see `early()`): a stateless match on a use, before event-time order. Unset:
+   * `early()` does nothing.
+   */
+  onEarlyAlert?: (alert: Alert, windowStart: number) => void;
+  /** An early alert that event-time order did not confirm (no alert of its id in the end). */
+  onWithdraw?: (alert: Alert) => void;
   /** Test mode: evaluate CEL even where the prefilter said no, and throw if they disagree. */
   verifyPrefilters?: boolean;
 }
 
 export interface EngineStats {
   events: number;
+  early: number;
+  withdrawn: number;
   late: number;
   alerts: number;
   suppressed: number;
@@ -41,6 +50,8 @@ export interface EngineStats {
 }
 
 const TICK = 1_000;
+/** Early alerts waiting for event-time order to confirm them; beyond it the oldest are let go unchecked. */
+const MAX_EARLY = 100_000;
 
 /**
  * Runs every enabled rule over events in event time. Rules first pass a JS prefilter, then
@@ -66,7 +77,17 @@ export class Engine {
   private firstTime = Number.POSITIVE_INFINITY;
   private watermark = Number.NEGATIVE_INFINITY;
   private nextTick = Number.NEGATIVE_INFINITY;
-  private readonly counts = { events: 0, late: 0, alerts: 0, suppressed: 0, ruleErrors: 0 };
+  private readonly counts = {
+    events: 0,
+    early: 0,
+    withdrawn: 0,
+    late: 0,
+    alerts: 0,
+    suppressed: 0,
+    ruleErrors: 0,
+  };
+  /** Early alerts by rule and event id, until the event reaches `process` in event-time order. */
+  private readonly earlyAlerts = new Map<string, Alert>();
 
   constructor(private readonly options: EngineOptions) {
     this.log = options.logger.child({ module: 'detect' });
@@ -80,9 +101,9 @@ export class Engine {
     this.aggregator = new AlertAggregator({
       logger: this.log,
       maxOpen: options.maxOpenAlerts,
-      sink: (alert, change) => {
+      sink: (alert, change, windowStart) => {
         if (change === 'opened') this.counts.alerts++;
-        options.onAlert(alert, change);
+        options.onAlert(alert, change, windowStart);
       },
     });
     this.ctx = { event: this.view, token: this.unknown, principal: this.principal, params: {} };
@@ -166,6 +187,36 @@ export class Engine {
     }
   }
 
+  /**
+   * A use just stored, before the reorder buffer releases it: every order-free rule
+   * (ActiveRules.orderFree) runs on it now against the token as event-time order has built it so
+   * far, and a match goes to `onEarlyAlert` at once. Conditions of those rules only get truer as
+   * earlier events arrive (a revocation or disabling found later is earlier still), so when the
+   * event reaches `process` the same rule matches again and the alert, with the same id, takes its
+   * final counts there. If it does not, the early alert is withdrawn (`onWithdraw`).
+   */
+  early(ev: StoredEvent): void {
+    const sink = this.options.onEarlyAlert;
+    // Only ahead of everything processed: the token state then holds nothing later than `ev`.
+    if (sink === undefined || this.silent || ev.time <= this.maxTime || typeIndex(ev.type) !== 1) return;
+    const rules = this.active.byType[1] as ActiveRule[];
+    const token = this.tokens.get(ev.token_id);
+    for (let i = 0; i < rules.length; i++) {
+      const active = rules[i] as ActiveRule;
+      if (!active.early) continue;
+      this.point(ev, token);
+      if (active.rule.prefilter.test(ev, token ?? this.unknown, this.principal) === NO) continue;
+      if (!this.cel(active)) continue;
+      const built = this.build(active, ev, token, undefined);
+      if (built === undefined || this.aggregator.has(built.alert.id)) continue;
+      if (this.earlyAlerts.size >= MAX_EARLY)
+        this.earlyAlerts.delete(this.earlyAlerts.keys().next().value as string);
+      this.earlyAlerts.set(`${active.rule.name}\n${ev.id}`, built.alert);
+      this.counts.early++;
+      sink(structuredClone(built.alert), built.windowStart);
+    }
+  }
+
   /** End of stream: stop waiting for late events, emit every pending alert update. */
   flush(): void {
     // Timers fire as if time ran out, but the watermark stays: the engine may go on afterwards.
@@ -187,14 +238,26 @@ export class Engine {
     const rule = active.rule;
     const verdict = rule.prefilter.test(ev, token ?? this.unknown, this.principal);
     if (this.verifying) this.verify(active, verdict);
-    if (verdict === NO) return;
     if (active.detector !== undefined) {
-      if (verdict === MAYBE && !this.cel(active)) return;
+      if (verdict === NO || (verdict === MAYBE && !this.cel(active))) return;
       this.point(ev, token);
       active.detector.observe(ev, token, active.output);
-    } else if (this.cel(active)) {
-      this.emit(active, ev, token, undefined);
+      return;
     }
+    const emitted = verdict !== NO && this.cel(active) && this.emit(active, ev, token, undefined);
+    if (this.earlyAlerts.size > 0) this.confirmEarly(active, ev, emitted);
+  }
+
+  /** `ev` reached event-time order: withdraw its early alert of `active` unless it alerted again. */
+  private confirmEarly(active: ActiveRule, ev: StoredEvent, emitted: boolean): void {
+    const key = `${active.rule.name}\n${ev.id}`;
+    const alert = this.earlyAlerts.get(key);
+    if (alert === undefined) return;
+    this.earlyAlerts.delete(key);
+    if (emitted || this.aggregator.has(alert.id)) return;
+    this.counts.withdrawn++;
+    this.log.warn({ rule: active.rule.name, alert: alert.id, event: ev.id }, 'early alert withdrawn');
+    this.options.onWithdraw?.(alert);
   }
 
   private cel(active: ActiveRule): boolean {
@@ -231,24 +294,45 @@ export class Engine {
     this.principal.name = token?.principal || ev.principal;
   }
 
+  /** An alert of `active` for `ev`; false when silent or an exception suppressed it. */
   private emit(
     active: ActiveRule,
     ev: StoredEvent,
     token: TokenRecord | undefined,
     finding: Finding | undefined,
-  ): void {
-    if (this.silent) return;
+  ): boolean {
+    if (this.silent) return false;
     const rule = active.rule;
     this.point(ev, token);
     this.ctx.params = rule.values;
     if (rule.exceptionMatch?.(this.ctx)) {
       this.counts.suppressed++;
-      return;
+      return false;
     }
     const windowStart = Math.floor(ev.time / rule.dedupWindow) * rule.dedupWindow;
     const id = alertId(rule.name, finding?.subject ?? ev.token_id, windowStart);
     // A noisy rule repeats within its window: merge the event without building an alert.
-    if (this.aggregator.repeat(id, ev, finding?.count ?? 1, finding?.context)) return;
+    if (this.aggregator.repeat(id, ev, finding?.count ?? 1, finding?.context)) return true;
+    const built = this.build(active, ev, token, finding, windowStart, id);
+    if (built !== undefined) this.aggregator.add(built.alert, windowStart, rule.dedupWindow);
+    return true;
+  }
+
+  /** The alert `ev` opens for `active`; undefined when an exception suppresses it. */
+  private build(
+    active: ActiveRule,
+    ev: StoredEvent,
+    token: TokenRecord | undefined,
+    finding: Finding | undefined,
+    knownWindow?: number,
+    knownId?: string,
+  ): { alert: Alert; windowStart: number } | undefined {
+    const rule = active.rule;
+    this.point(ev, token);
+    this.ctx.params = rule.values;
+    if (knownId === undefined && rule.exceptionMatch?.(this.ctx)) return undefined;
+    const windowStart = knownWindow ?? Math.floor(ev.time / rule.dedupWindow) * rule.dedupWindow;
+    const id = knownId ?? alertId(rule.name, finding?.subject ?? ev.token_id, windowStart);
     const context = finding?.context ?? {};
     const alert: Alert = {
       id,
@@ -268,7 +352,7 @@ export class Engine {
       response: rule.response,
       details: detailsOf(ev, { ...context }),
     };
-    this.aggregator.add(alert, windowStart, rule.dedupWindow);
+    return { alert, windowStart };
   }
 
   private advance(watermark: number): void {

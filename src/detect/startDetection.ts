@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { StoredEvent } from '../events/contract.js';
 import { createAlertStore } from '../store/alertStore.js';
+import { eventTimeRange } from '../store/eventQueries.js';
 import type { Store } from '../store/store.js';
 import { AlertSaver } from './alertSaver.js';
 import { DetectionRunner, type ScheduledFactory } from './detectionRunner.js';
@@ -48,7 +49,14 @@ export async function startDetection(options: StartDetectionOptions): Promise<De
     allowedLatenessMs: config.detect.allowed_lateness_ms,
     scheduled: scheduledDetectors(store, logger),
     scheduleEveryMs: config.detect.scheduled_every_ms,
+    earlyAlerts: config.detect.early_alerts,
   });
+  // Embedded, this process owns the store: alerts of windows after its last event cannot be
+  // stored yet, so their first save needs no read. A server may have other instances writing.
+  if (config.storage.clickhouse_url === null) {
+    const range = await eventTimeRange(store);
+    saver.setStoredUntil(range?.last ?? Number.NEGATIVE_INFINITY);
+  }
   if (options.rebuild) {
     await rebuildDetection({ store, runner, days: config.detect.rebuild_days, logger });
   }

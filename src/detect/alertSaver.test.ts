@@ -1,0 +1,109 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Alert } from './alert.js';
+import { AlertSaver } from './alertSaver.js';
+import { fakeAlertStore } from './fakeAlertStore.js';
+
+const logger = pino({ level: 'silent' });
+const T = Date.UTC(2026, 0, 1);
+
+function alert(over: Partial<Alert> = {}): Alert {
+  return {
+    id: 'a1',
+    kind: 'stale_unused',
+    rule: 'Token unused for a long time',
+    severity: 'low',
+    token_id: 't1',
+    principal: 'sa-ci',
+    tenant: '',
+    first_seen: T,
+    last_seen: T,
+    count: 1,
+    evidence: ['e1'],
+    summary: 'idle',
+    status: 'open',
+    tags: [],
+    response: { confirm: 'manual', revoke: false },
+    details: { source_ips: [], user_agents: [], scopes: [], statuses: [], context: {} },
+    ...over,
+  };
+}
+
+/** What `choir alerts dismiss` stores: the same row, status changed. */
+function dismiss(rows: Map<string, Alert>, id: string): void {
+  rows.set(id, { ...(rows.get(id) as Alert), status: 'dismissed' });
+}
+
+describe('AlertSaver', () => {
+  it('keeps a dismissed scheduled alert dismissed when a later run raises it again', async () => {
+    const { store, rows } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.addWhole([alert()]);
+    await saver.flush();
+    dismiss(rows, 'a1');
+    saver.addWhole([alert({ last_seen: T + 86_400_000 })]);
+    await saver.flush();
+    expect(rows.get('a1')).toMatchObject({ status: 'dismissed', last_seen: T + 86_400_000, count: 1 });
+  });
+
+  it('keeps a confirmed stream alert confirmed when its window closes with more repeats', async () => {
+    const { store, rows } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(Number.NEGATIVE_INFINITY);
+    saver.add(alert({ kind: 'out_of_scope' }), 'opened', T);
+    await saver.flush();
+    rows.set('a1', { ...(rows.get('a1') as Alert), status: 'confirmed' });
+    saver.add(alert({ kind: 'out_of_scope', count: 4, last_seen: T + 60_000 }), 'updated', T);
+    await saver.flush();
+    expect(rows.get('a1')).toMatchObject({ status: 'confirmed', count: 4, last_seen: T + 60_000 });
+  });
+
+  it('writes a new alert without reading the store when nothing stored can hold its window', async () => {
+    const { store } = fakeAlertStore();
+    let reads = 0;
+    const counted = {
+      ...store,
+      get(ids: readonly string[]) {
+        reads++;
+        return store.get(ids);
+      },
+    };
+    const saver = new AlertSaver({ alerts: counted, logger });
+    saver.setStoredUntil(T - 1);
+    saver.add(alert({ id: 'new' }), 'opened', T);
+    saver.add(alert({ id: 'old' }), 'opened', T - 60_000);
+    await saver.flush();
+    saver.add(alert({ id: 'new', count: 2 }), 'updated', T);
+    await saver.flush();
+    expect(reads).toBe(2); // 'old' before its first save; 'new' only once it was saved
+  });
+
+  it('lets the engine take over an early alert without counting it twice', async () => {
+    const { store, rows } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(Number.NEGATIVE_INFINITY);
+    saver.addEarly(alert({ evidence: ['e2'] }), T);
+    await saver.flush();
+    expect(rows.get('a1')).toMatchObject({ count: 1, evidence: ['e2'] });
+    saver.add(alert({ evidence: ['e1'] }), 'opened', T);
+    await saver.flush();
+    saver.add(alert({ evidence: ['e1', 'e2'], count: 2 }), 'updated', T);
+    await saver.flush();
+    expect(rows.get('a1')).toMatchObject({ count: 2, evidence: ['e1', 'e2'], status: 'open' });
+  });
+
+  it('withdraws an early alert event-time order did not confirm, and reopens it if it later is', async () => {
+    const { store, rows } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(Number.NEGATIVE_INFINITY);
+    saver.addEarly(alert(), T);
+    await saver.flush();
+    saver.withdraw(alert());
+    await saver.flush();
+    expect(rows.get('a1')?.status).toBe('dismissed');
+    expect(rows.get('a1')?.summary).toMatch(/^Withdrawn/);
+    saver.add(alert({ evidence: ['e3'] }), 'opened', T);
+    await saver.flush();
+    expect(rows.get('a1')).toMatchObject({ status: 'open', count: 1, evidence: ['e3'] });
+  });
+});
