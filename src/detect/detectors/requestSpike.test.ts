@@ -34,6 +34,19 @@ function feed(counts: (minute: number) => number, minutes: number, settings = SE
 }
 
 describe('requestSpike()', () => {
+  it('knows a recurring job that usually stays below min_rate when it crosses it', () => {
+    // Hourly at :07, 45 requests (under min_rate 60); one hour it makes 70 (×1.6, within ratio 2).
+    const cron = (m: number) => (m % 60 === 7 ? (m === 727 ? 70 : 45) : 2);
+    const { spikes, recurring } = feed(cron, 740);
+    expect(spikes).toEqual([]);
+    expect(recurring).toEqual([727]);
+  });
+
+  it('still flags a burst under min_rate grown far past its usual size', () => {
+    const cron = (m: number) => (m % 60 === 7 ? (m === 727 ? 400 : 45) : 2);
+    expect(feed(cron, 740).spikes).toEqual([727]);
+  });
+
   it('flags a minute far above the baseline once warm-up is over', () => {
     const { spikes, series } = feed((m) => (m === 200 ? 400 : 10 + (m % 3)), 210);
     expect(spikes).toEqual([200]);

@@ -121,6 +121,12 @@ export class SpikeSeries {
 
   /** Threshold for the current minute from the ring (minutes before `first` do not count). */
   private baseline(b: number, minute: number): number {
+    this.threshold = Math.max(this.s.minRate, this.burstLevel(b, minute));
+    return this.threshold;
+  }
+
+  /** The statistical part of the threshold: far above the median of the ring, min_rate aside. */
+  private burstLevel(b: number, minute: number): number {
     const values = this.scratch;
     values.length = 0;
     const from = Math.max(this.slab.words[b + FIRST] as number, minute - this.minutes);
@@ -136,12 +142,23 @@ export class SpikeSeries {
     const sigma = Math.max(1.4826 * mad, 1);
     this.median = median;
     this.mad = mad;
-    this.threshold = Math.max(
-      this.s.minRate,
+    return Math.max(
       Math.floor(median + this.s.thresholdMads * sigma) + 1,
       Math.ceil(this.s.minRatio * median),
     );
-    return this.threshold;
+  }
+
+  /**
+   * Whether the minute that ends is a burst to remember. Above min_rate the threshold decides. A
+   * burst below min_rate is remembered too when it could grow past min_rate and still be the same
+   * recurring job (within recurrence_ratio): otherwise a cron job that usually stays just under
+   * min_rate would look like a spike the first hour it crossed it.
+   */
+  private isBurst(b: number, current: number, count: number): boolean {
+    const threshold = this.slab.words[b + THRESHOLD] as number;
+    if (threshold > 0) return count >= threshold;
+    if (count === 0 || count * this.s.recurrenceRatio < this.s.minRate) return false;
+    return count >= this.burstLevel(b, current);
   }
 
   private roll(b: number, current: number, minute: number): void {
@@ -150,8 +167,7 @@ export class SpikeSeries {
     const ring = b * 2 + this.ringAt;
     const count = w[b + COUNT] as number;
     h[ring + (current % this.minutes)] = Math.min(count, 0xffff);
-    const threshold = w[b + THRESHOLD] as number;
-    if (threshold > 0 && count >= threshold) {
+    if (this.isBurst(b, current, count)) {
       // Remember the burst: the same minute next hour or tomorrow is a cron job, not an attack.
       const next = w[b + SIG_NEXT] as number;
       w[b + HEADER + 2 * next] = current;
