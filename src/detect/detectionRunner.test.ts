@@ -180,6 +180,23 @@ describe('DetectionRunner', () => {
     expect(r.engine.stats()).toMatchObject({ early: 2, withdrawn: 0 });
   });
 
+  it('alerts early on a use right after an issuance the reorder buffer still holds', async () => {
+    const rules = await shippedRules();
+    const { store, rows } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    const r = runner(rules, store, { saver });
+    const all = expandFixtureEvents([issued('t1'), used('5s', 't1', { scope: 'projects:delete' })], start);
+    r.onStored(all);
+    await saver.flush();
+    expect(r.engine.stats().events).toBe(0);
+    expect([...rows.values()].map((a) => a.kind)).toEqual(['out_of_scope']);
+    await r.finish();
+    const expected = replayEvents(all, { rules, logger }).filter((a) => a.kind === 'out_of_scope');
+    expect(essentials([...rows.values()].filter((a) => a.kind === 'out_of_scope'))).toEqual(
+      essentials(expected),
+    );
+  });
+
   it('withdraws an early alert that event-time order does not confirm', async () => {
     // Not order-free in truth: a revocation arriving late (but in time) makes it false.
     const text = `

@@ -86,6 +86,8 @@ export class Engine {
     suppressed: 0,
     ruleErrors: 0,
   };
+  /** Issuances seen by `early` and not processed yet, by token id: uses right after them may alert early. */
+  private readonly earlyIssued = new Map<string, StoredEvent>();
   /** Early alerts by rule and event id, until the event reaches `process` in event-time order. */
   private readonly earlyAlerts = new Map<string, Alert>();
 
@@ -198,9 +200,16 @@ export class Engine {
   early(ev: StoredEvent): void {
     const sink = this.options.onEarlyAlert;
     // Only ahead of everything processed: the token state then holds nothing later than `ev`.
-    if (sink === undefined || this.silent || ev.time <= this.maxTime || typeIndex(ev.type) !== 1) return;
+    if (sink === undefined || this.silent || ev.time <= this.maxTime) return;
+    const type = typeIndex(ev.type);
+    if (type === 0) {
+      if (this.earlyIssued.size >= MAX_EARLY)
+        this.earlyIssued.delete(this.earlyIssued.keys().next().value as string);
+      this.earlyIssued.set(ev.token_id, ev);
+    }
+    if (type !== 1) return;
     const rules = this.active.byType[1] as ActiveRule[];
-    const token = this.tokens.get(ev.token_id);
+    const token = this.tokens.get(ev.token_id) ?? this.issuedEarly(ev);
     for (let i = 0; i < rules.length; i++) {
       const active = rules[i] as ActiveRule;
       if (!active.early) continue;
@@ -215,6 +224,18 @@ export class Engine {
       this.counts.early++;
       sink(structuredClone(built.alert), built.windowStart);
     }
+  }
+
+  /**
+   * A token whose issuance is still in the reorder buffer, as `issue` will make it: the use comes
+   * after the issuance, so in event-time order the rules see these facts too.
+   */
+  private issuedEarly(use: StoredEvent): TokenRecord | undefined {
+    const ev = this.earlyIssued.get(use.token_id);
+    if (ev === undefined || ev.time >= use.time) return undefined;
+    const token = new TokenRecord(ev.token_id);
+    token.applyFacts(this.factsOf(ev), this.tokens);
+    return token;
   }
 
   /** End of stream: stop waiting for late events, emit every pending alert update. */
@@ -388,8 +409,22 @@ export class Engine {
   }
 
   private issue(ev: StoredEvent): TokenRecord {
+    if (this.earlyIssued.get(ev.token_id) === ev) this.earlyIssued.delete(ev.token_id);
     const token = this.tokens.get(ev.token_id) ?? this.tokens.create(ev.token_id);
-    const facts: TokenFacts = {
+    token.applyFacts(this.factsOf(ev), this.tokens);
+    const previous = ev.replaces === '' ? undefined : this.tokens.get(ev.replaces);
+    if (previous?.slots) {
+      for (const active of this.active.stateful) {
+        const state = previous.slots[active.slot];
+        if (state !== undefined && active.detector?.inherit)
+          setSlot(token, active.slot, active.detector.inherit(state));
+      }
+    }
+    return token;
+  }
+
+  private factsOf(ev: StoredEvent): TokenFacts {
+    return {
       id: ev.token_id,
       kind: ev.token_kind,
       principal: ev.principal,
@@ -401,16 +436,6 @@ export class Engine {
       revoked_at: null,
       replaces: ev.replaces,
     };
-    token.applyFacts(facts, this.tokens);
-    const previous = ev.replaces === '' ? undefined : this.tokens.get(ev.replaces);
-    if (previous?.slots) {
-      for (const active of this.active.stateful) {
-        const state = previous.slots[active.slot];
-        if (state !== undefined && active.detector?.inherit)
-          setSlot(token, active.slot, active.detector.inherit(state));
-      }
-    }
-    return token;
   }
 
   private revoke(ev: StoredEvent): TokenRecord {
