@@ -105,7 +105,8 @@ export async function serve(config: Config, logger: Logger, deps: { store?: Stor
       consumer,
       batcher,
       logger,
-      maxPendingRows: config.ingest.batch_rows * 2,
+      // Room for the batch being inserted, the next one being encoded and fetches decoded meanwhile.
+      maxPendingRows: config.ingest.batch_rows * 4,
       decoderFor: (topic) => decoderFor(config.kafka.formats[topic] ?? 'choir')!,
     });
     await source.started;

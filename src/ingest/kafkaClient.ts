@@ -57,11 +57,13 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
       );
     },
   });
-  // Large fetches: a batch waits for its insert before the next fetch, so each round trip should carry a lot.
+  // Modest fetches (kafkajs's defaults): the next fetch waits until every partition's batch of this
+  // one is decoded and accepted, so a huge fetch means a long decode while ClickHouse idles, then a
+  // long insert while decoding idles. Small ones keep both busy at once.
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 64 * 1024 * 1024,
+    maxBytesPerPartition: 1024 * 1024,
+    maxBytes: 10 * 1024 * 1024,
     maxWaitTimeInMs: 250,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
