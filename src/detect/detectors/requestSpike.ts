@@ -146,40 +146,34 @@ class RequestSpike implements Detector {
 
   release(state: unknown): void {
     const row = this.decode(state);
-    if (row >= 0) this.series.slab.release(row);
+    if (row >= 0) this.series.release(row);
   }
 
   inherit(state: unknown): unknown {
     const row = this.decode(state);
     if (row < 0) return undefined;
-    const copy = this.series.slab.alloc();
-    this.series.slab.write(copy, this.series.slab.read(row));
-    return this.encode(copy);
+    return this.encode(this.series.copy(row));
   }
 
   exportState(state: unknown): unknown {
     const row = this.decode(state);
-    return row < 0 ? undefined : this.series.slab.read(row);
+    return row < 0 ? undefined : this.series.read(row);
   }
 
   importState(json: unknown): unknown {
-    if (!isWords(json, this.series.slab.width)) return undefined;
-    const row = this.series.slab.alloc();
-    this.series.slab.write(row, json);
-    return this.encode(row);
+    if (!isWords(json, this.series.width)) return undefined;
+    return this.encode(this.series.restore(json));
   }
 
   snapshot(): unknown {
-    return [...this.principals].map(([key, row]) => [key, this.series.slab.read(row)]);
+    return [...this.principals].map(([key, row]) => [key, this.series.read(row)]);
   }
 
   restore(json: unknown): void {
     if (!Array.isArray(json)) return;
     for (const [key, words] of json as Array<[string, unknown]>) {
-      if (typeof key !== 'string' || !isWords(words, this.series.slab.width)) continue;
-      const row = this.series.slab.alloc();
-      this.series.slab.write(row, words);
-      this.principals.set(key, row);
+      if (typeof key !== 'string' || !isWords(words, this.series.width)) continue;
+      this.principals.set(key, this.series.restore(words));
     }
   }
 
@@ -193,7 +187,7 @@ class RequestSpike implements Detector {
     if (this.principals.size >= MAX_PRINCIPALS) {
       const [oldest, row] = this.principals.entries().next().value as [string, number];
       this.principals.delete(oldest);
-      this.series.slab.release(row);
+      this.series.release(row);
     }
     const row = this.series.create(minute);
     this.principals.set(key, row);
