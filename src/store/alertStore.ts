@@ -1,7 +1,17 @@
+import { hostname } from 'node:os';
 import type { Alert, AlertStatus } from '../detect/alert.js';
+import type { Logger } from '../logger.js';
+import { createLogger } from '../logger.js';
+import { CHAIN_COLUMNS, type ChainStamp } from './chain.js';
+import { ALERT_LOG_TABLE, type AlertLogRow } from './chainedTables.js';
+import { createChainWriter } from './chainWriter.js';
 import type { Store } from './store.js';
 
-/** Alerts as stored in `<db>.alerts` (migration 4): one row per saved state, the highest version read. */
+/**
+ * Alerts as stored in `<db>.alerts` (migration 4): one row per saved state, the highest version read.
+ * Every save is also a link of this writer's chain in `<db>.alert_log` (migration 5), which
+ * `choir verify` checks: the log keeps every state, where `alerts` merges old ones away.
+ */
 export interface AlertStore {
   /** Insert the current state of each alert, in one insert. */
   save(alerts: readonly Alert[]): Promise<void>;
@@ -15,10 +25,24 @@ const COLUMNS = `id, kind, rule, severity, token_id, principal, tenant,
   toUnixTimestamp64Milli(first_seen) AS first_ms, toUnixTimestamp64Milli(last_seen) AS last_ms,
   count, evidence, summary, status, tags, response, details`;
 
-const STRUCTURE = `id String, kind String, rule String, severity String, token_id String, principal String,
+const ALERT_FIELDS = `id String, kind String, rule String, severity String, token_id String, principal String,
   tenant String, first_seen DateTime64(3, 'UTC'), last_seen DateTime64(3, 'UTC'), count UInt64,
   evidence Array(String), summary String, status String, tags Array(String), response String,
-  details String, version UInt64, updated_at DateTime64(3, 'UTC')`;
+  details String, version UInt64`;
+const STRUCTURE = `${ALERT_FIELDS}, updated_at DateTime64(3, 'UTC')`;
+const LOG_STRUCTURE = `${ALERT_FIELDS}, saved_at DateTime64(3, 'UTC'), chain_id String, batch_seq UInt64,
+  batch_rows UInt32, batch_time DateTime64(3, 'UTC'), prev_hash String, batch_hash String, signature String,
+  row_hash UInt32`;
+const LOG_COLUMNS = [...ALERT_LOG_TABLE.form.names, ...CHAIN_COLUMNS].join(', ');
+
+export interface AlertStoreOptions {
+  now?: () => number;
+  /**
+   * The writer's chain in alert_log: `storage.writer_id` and `security.chain_key`. Defaults to
+   * what a default config has (the host name, unsigned); pass the configured ones.
+   */
+  chain?: { chainId: string; key: string; logger?: Logger };
+}
 
 interface AlertRow {
   id: string;
@@ -43,9 +67,17 @@ interface AlertRow {
  * Version = count: a repeat merged into an alert only ever raises its count, so a later state
  * wins over an earlier one, and for equal counts ReplacingMergeTree keeps the row inserted last.
  */
-export function createAlertStore(store: Store, options: { now?: () => number } = {}): AlertStore {
+export function createAlertStore(store: Store, options: AlertStoreOptions = {}): AlertStore {
   const table = `${store.database}.alerts`;
   const now = options.now ?? Date.now;
+  const chain = options.chain ?? { chainId: hostname(), key: '' };
+  const writer = createChainWriter({
+    store,
+    table: ALERT_LOG_TABLE,
+    chainId: chain.chainId,
+    key: chain.key,
+    logger: chain.logger ?? createLogger('warn'),
+  });
   const read = async (where: string, params: Record<string, unknown>) =>
     (
       await store.query<AlertRow>(
@@ -53,16 +85,37 @@ export function createAlertStore(store: Store, options: { now?: () => number } =
         params,
       )
     ).map(fromRow);
-  return {
-    async save(alerts) {
-      if (alerts.length === 0) return;
-      const updatedAt = dateTime(now());
-      const lines = alerts.map((a) => JSON.stringify(toRow(a, updatedAt)));
-      // Rows as one string literal in the statement's body: no URL-length limit on a server, and
-      // chDB refuses inline insert data (`FORMAT … <rows>`) whenever the process has a stdin.
-      await store.command(
-        `INSERT INTO ${table} SELECT * FROM format(JSONEachRow, ${quote(STRUCTURE)}, ${quote(lines.join('\n'))})`,
+  // Links of one chain are made one after another: each needs the previous one's hash.
+  let last: Promise<unknown> = Promise.resolve();
+  const save = async (alerts: readonly Alert[]): Promise<void> => {
+    if (alerts.length === 0) return;
+    const savedAt = now();
+    const updatedAt = dateTime(savedAt);
+    const logRows = alerts.map((a) => toLogRow(a, savedAt));
+    // The log first: a state Choir acted on is on record before it shows in `alerts`. A retry
+    // after a failure logs the state again, as a new link; `alerts` keeps one row per version.
+    const stamp = await writer.link(logRows);
+    try {
+      await insertJson(
+        store,
+        `${store.database}.alert_log`,
+        LOG_COLUMNS,
+        LOG_STRUCTURE,
+        logLines(logRows, stamp),
       );
+    } catch (err) {
+      writer.forget();
+      throw err;
+    }
+    writer.stored(stamp);
+    const lines = alerts.map((a) => JSON.stringify(toRow(a, updatedAt)));
+    await insertJson(store, table, '', STRUCTURE, lines);
+  };
+  return {
+    save(alerts) {
+      const run = last.then(() => save(alerts));
+      last = run.catch(() => undefined);
+      return run;
     },
     list(filter = {}) {
       const where = ['1'];
@@ -77,6 +130,60 @@ export function createAlertStore(store: Store, options: { now?: () => number } =
       return read(`id IN (${ids.map(quote).join(',')})`, {});
     },
   };
+}
+
+/**
+ * Rows as one string literal in the statement's body: no URL-length limit on a server, and chDB
+ * refuses inline insert data (`FORMAT … <rows>`) whenever the process has a stdin.
+ */
+function insertJson(store: Store, table: string, columns: string, structure: string, lines: string[]) {
+  return store.command(
+    `INSERT INTO ${table}${columns ? ` (${columns})` : ''} SELECT * FROM format(JSONEachRow, ${quote(structure)}, ${quote(lines.join('\n'))})`,
+  );
+}
+
+function toLogRow(a: Alert, savedAt: number): AlertLogRow {
+  return {
+    id: a.id,
+    kind: a.kind,
+    rule: a.rule,
+    severity: a.severity,
+    token_id: a.token_id,
+    principal: a.principal,
+    tenant: a.tenant,
+    first_seen: a.first_seen,
+    last_seen: a.last_seen,
+    count: a.count,
+    evidence: [...a.evidence],
+    summary: a.summary,
+    status: a.status,
+    tags: [...a.tags],
+    response: JSON.stringify(a.response),
+    details: JSON.stringify(a.details),
+    version: a.count,
+    saved_at: savedAt,
+  };
+}
+
+/** The log rows with their link: the first row carries the link's hashes (see chain.ts). */
+function logLines(rows: AlertLogRow[], stamp: ChainStamp): string[] {
+  const { link } = stamp;
+  return rows.map((r, i) =>
+    JSON.stringify({
+      ...r,
+      first_seen: dateTime(r.first_seen),
+      last_seen: dateTime(r.last_seen),
+      saved_at: dateTime(r.saved_at),
+      chain_id: link.chain_id,
+      batch_seq: link.batch_seq,
+      batch_rows: link.batch_rows,
+      batch_time: dateTime(link.batch_time),
+      prev_hash: i === 0 ? link.prev_hash : '',
+      batch_hash: i === 0 ? link.batch_hash : '',
+      signature: i === 0 ? link.signature : '',
+      row_hash: stamp.rowHashes[i],
+    }),
+  );
 }
 
 function toRow(a: Alert, updatedAt: string) {

@@ -71,7 +71,65 @@ export const DEAD_LETTERS_TABLE: ChainedTable<DeadLetter> = {
   partitionTime: (r) => r.received_at,
 };
 
-export const CHAINED_TABLES: readonly ChainedTable<never>[] = [EVENTS_TABLE, DEAD_LETTERS_TABLE];
+/** One saved state of an alert, as appended to `alert_log` (migration 5): times in epoch ms. */
+export interface AlertLogRow {
+  id: string;
+  kind: string;
+  rule: string;
+  severity: string;
+  token_id: string;
+  principal: string;
+  tenant: string;
+  first_seen: number;
+  last_seen: number;
+  count: number;
+  evidence: string[];
+  summary: string;
+  status: string;
+  tags: string[];
+  /** JSON of the alert's response and details. */
+  response: string;
+  details: string;
+  version: number;
+  saved_at: number;
+}
+
+/**
+ * alert_log: Choir's own decisions (every alert state it saved), chained per writer. Not `alerts`
+ * itself: its ReplacingMergeTree drops superseded versions at merges, which would break links.
+ */
+export const ALERT_LOG_TABLE: ChainedTable<AlertLogRow> = {
+  name: 'alert_log',
+  form: canonicalForm<AlertLogRow>([
+    { name: 'id', kind: 'string' },
+    { name: 'kind', kind: 'string' },
+    { name: 'rule', kind: 'string' },
+    { name: 'severity', kind: 'string' },
+    { name: 'token_id', kind: 'string' },
+    { name: 'principal', kind: 'string' },
+    { name: 'tenant', kind: 'string' },
+    { name: 'first_seen', kind: 'ms' },
+    { name: 'last_seen', kind: 'ms' },
+    { name: 'count', kind: 'int' },
+    { name: 'evidence', kind: 'strings' },
+    { name: 'summary', kind: 'string' },
+    { name: 'status', kind: 'string' },
+    { name: 'tags', kind: 'strings' },
+    { name: 'response', kind: 'string' },
+    { name: 'details', kind: 'string' },
+    { name: 'version', kind: 'int' },
+    { name: 'saved_at', kind: 'ms' },
+  ]),
+  ingestedColumn: 'saved_at',
+  ingestedAt: (r) => r.saved_at,
+  partitionTime: (r) => r.saved_at,
+};
+
+export const CHAINED_TABLES: readonly ChainedTable<never>[] = [
+  EVENTS_TABLE,
+  DEAD_LETTERS_TABLE,
+  ALERT_LOG_TABLE,
+];
 
 /** UTC year×100+month, as ClickHouse's toYYYYMM. */
 export function yyyymm(ms: number): number {

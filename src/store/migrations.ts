@@ -126,6 +126,39 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY id`,
     ],
   },
+  {
+    version: 5,
+    name: 'alert_log: every saved alert state, hash-chained',
+    // The chain cannot live in `alerts`: ReplacingMergeTree drops older versions of an alert at
+    // background merges, and a link whose rows a merge removed would read as tampered. So every
+    // save is appended here too, a plain MergeTree nothing ever merges away, and chained like the
+    // events; `alerts` stays the queryable current state.
+    up: [
+      `CREATE TABLE IF NOT EXISTS {db}.alert_log (
+        id String,
+        kind LowCardinality(String),
+        rule String,
+        severity LowCardinality(String),
+        token_id String,
+        principal String,
+        tenant LowCardinality(String),
+        first_seen DateTime64(3, 'UTC'),
+        last_seen DateTime64(3, 'UTC'),
+        count UInt64,
+        evidence Array(String),
+        summary String,
+        status LowCardinality(String),
+        tags Array(String),
+        response String,
+        details String,
+        version UInt64,
+        saved_at DateTime64(3, 'UTC')
+      ) ENGINE = MergeTree
+      PARTITION BY toYYYYMM(saved_at)
+      ORDER BY (id, saved_at)`,
+      chainColumns('alert_log'),
+    ],
+  },
 ];
 
 /** Apply every migration not yet recorded, in order. Safe to run at every start and from several instances. */
