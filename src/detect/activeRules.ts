@@ -4,14 +4,11 @@ import { EVENT_TYPES } from '../events/contract.js';
 import type { CompiledRule } from './compileRule.js';
 import type { Detector, DetectorOutput } from './detectors/types.js';
 import type { RuleSet } from './rules.js';
-import type { TokenTable } from './tokenTable.js';
 
 /** An enabled rule as the engine runs it: the rule, and its detector instance if stateful. */
 export interface ActiveRule {
   rule: CompiledRule;
   detector: Detector | undefined;
-  /** Index into `token.slots` of the detector's per-token state. */
-  slot: number;
   /** Handed to the detector; emits alerts of this rule. */
   output: DetectorOutput;
   /** May alert before event-time order (see Engine.early): stateless, and blind to the token's use counters. */
@@ -39,8 +36,6 @@ export class ActiveRules {
   byType: ActiveRule[][] = EVENT_TYPES.map(() => []);
   stateful: ActiveRule[] = [];
   private byName = new Map<string, ActiveRule>();
-  private nextSlot = 0;
-  private readonly freeSlots: number[] = [];
 
   constructor(
     private readonly logger: Logger,
@@ -55,7 +50,7 @@ export class ActiveRules {
    * Swap in a new rule set. A stateful rule that keeps its name and kind keeps its detector
    * (and so its learned state) with the new parameters; state of removed rules is freed.
    */
-  swap(rules: RuleSet, tokens: TokenTable): void {
+  swap(rules: RuleSet): void {
     const next = new Map<string, ActiveRule>();
     for (const rule of rules.rules) {
       if (!rule.enabled) continue;
@@ -66,36 +61,23 @@ export class ActiveRules {
         active = old;
         active.rule = rule;
       } else {
-        const slot = rule.detector ? (this.freeSlots.pop() ?? this.nextSlot++) : -1;
         active = {
           rule,
-          slot,
           detector: undefined,
           output: undefined as unknown as DetectorOutput,
           early: false,
         };
         active.output = this.makeOutput(active);
-        active.detector = rule.detector?.create({ params: rule.detectorParams, slot, logger: this.logger });
+        active.detector = rule.detector?.create({ params: rule.detectorParams, logger: this.logger });
       }
       active.early = orderFree(rule);
       next.set(rule.name, active);
     }
-    for (const [name, old] of this.byName)
-      if (old.detector && next.get(name) !== old) this.retire(old, tokens);
     this.byName = next;
     this.byType = EVENT_TYPES.map((type) =>
       [...next.values()].filter((a) => applies(a.rule.eventTypes, type)),
     );
     this.stateful = [...next.values()].filter((a) => a.detector !== undefined);
-  }
-
-  private retire(active: ActiveRule, tokens: TokenTable): void {
-    for (const token of tokens.values()) {
-      if (token.slots === null || token.slots[active.slot] === undefined) continue;
-      active.detector?.release?.(token.slots[active.slot]);
-      token.slots[active.slot] = undefined;
-    }
-    this.freeSlots.push(active.slot);
   }
 }
 

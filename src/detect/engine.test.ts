@@ -182,6 +182,22 @@ describe('Engine', () => {
     expect(engine.stats().evicted).toBeGreaterThanOrEqual(200);
   });
 
+  it('gives the number of an evicted token to a new one without its state', () => {
+    const { seen, run } = recorder(ruleSet(NEW_SOURCE), { maxTokens: 100 });
+    const old = (i: number) => [
+      issued(`old${i}`, {}, `${i}s`),
+      used(`${i}s`, `old${i}`, { source_ip: '10.0.0.1' }),
+    ];
+    run(Array.from({ length: 300 }, (_, i) => old(i)).flat());
+    // First uses of new tokens, a day and more later: learning starts now, whatever the number held.
+    const fresh = (i: number) => [
+      issued(`new${i}`, {}, `2d${i}s`),
+      used(`2d${i}s`, `new${i}`, { source_ip: '192.0.2.1' }),
+    ];
+    run(Array.from({ length: 300 }, (_, i) => fresh(i)).flat());
+    expect(seen).toEqual([]);
+  });
+
   it('counts events later than the watermark', () => {
     const { engine, run } = recorder(ruleSet(NEW_SOURCE), { allowedLateness: 5_000 });
     run([used('10m', 't1'), used('20m', 't1')]);

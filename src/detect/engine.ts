@@ -5,7 +5,6 @@ import { type Alert, alertId, detailsOf } from './alert.js';
 import { AlertAggregator, type AlertSink } from './alertAggregator.js';
 import type { CelContext } from './celEnv.js';
 import type { DetectorOutput, Finding } from './detectors/types.js';
-import { setSlot } from './detectors/types.js';
 import { type EngineSnapshot, exportSnapshot, importSnapshot } from './engineSnapshot.js';
 import { EventView, PrincipalView } from './eventView.js';
 import { EXACT, MAYBE, NO } from './prefilter.js';
@@ -109,7 +108,7 @@ export class Engine {
       },
     });
     this.ctx = { event: this.view, token: this.unknown, principal: this.principal, params: {} };
-    this.active.swap(options.rules, this.tokens);
+    this.active.swap(options.rules);
   }
 
   /** A restarted engine that remembers known sources, baselines and open alert windows. */
@@ -142,7 +141,7 @@ export class Engine {
 
   /** Swap rules without losing state (see ActiveRules.swap). */
   setRules(rules: RuleSet): void {
-    this.active.swap(rules, this.tokens);
+    this.active.swap(rules);
     this.failing.clear();
     this.log.info({ rules: rules.rules.length }, 'rules swapped');
   }
@@ -413,13 +412,8 @@ export class Engine {
     const token = this.tokens.get(ev.token_id) ?? this.tokens.create(ev.token_id);
     token.applyFacts(this.factsOf(ev), this.tokens);
     const previous = ev.replaces === '' ? undefined : this.tokens.get(ev.replaces);
-    if (previous?.slots) {
-      for (const active of this.active.stateful) {
-        const state = previous.slots[active.slot];
-        if (state !== undefined && active.detector?.inherit)
-          setSlot(token, active.slot, active.detector.inherit(state));
-      }
-    }
+    if (previous !== undefined && previous !== token)
+      for (const active of this.active.stateful) active.detector?.inherit?.(previous.n, token.n);
     return token;
   }
 
@@ -447,11 +441,7 @@ export class Engine {
   }
 
   private release(token: TokenRecord): void {
-    if (token.slots === null) return;
-    for (const active of this.active.stateful) {
-      const state = token.slots[active.slot];
-      if (state !== undefined) active.detector?.release?.(state);
-    }
+    for (const active of this.active.stateful) active.detector?.release?.(token.n);
   }
 }
 

@@ -1,6 +1,5 @@
 import type { ActiveRules } from './activeRules.js';
 import type { AlertAggregator } from './alertAggregator.js';
-import { setSlot } from './detectors/types.js';
 import { finiteOrNull, nullToNever, type TokenFacts } from './tokenRecord.js';
 import type { TokenTable } from './tokenTable.js';
 
@@ -53,10 +52,10 @@ export function exportSnapshot(parts: EngineParts, times: EngineTimes): EngineSn
       uses: token.uses,
     };
     for (const active of parts.active.stateful) {
-      const state = token.slots?.[active.slot];
-      if (state === undefined || !active.detector?.exportState) continue;
+      const state = active.detector?.exportState?.(token.n);
+      if (state === undefined) continue;
       entry.state ??= {};
-      entry.state[active.rule.name] = active.detector.exportState(state);
+      entry.state[active.rule.name] = state;
     }
     tokens.push(entry);
   }
@@ -90,9 +89,7 @@ export function importSnapshot(snapshot: EngineSnapshot, parts: EngineParts): En
     token.last_used_at = nullToNever(entry.last_used_at);
     token.uses = entry.uses;
     for (const [rule, json] of Object.entries(entry.state ?? {})) {
-      const active = parts.active.get(rule);
-      const state = active?.detector?.importState?.(json);
-      if (active && state !== undefined) setSlot(token, active.slot, state);
+      parts.active.get(rule)?.detector?.importState?.(token.n, json);
     }
   }
   for (const [principal, at] of snapshot.principals_disabled) parts.disabled.set(principal, at);

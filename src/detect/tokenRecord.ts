@@ -45,12 +45,14 @@ export class TokenRecord {
   first_used_at = Number.POSITIVE_INFINITY;
   last_used_at = Number.POSITIVE_INFINITY;
   uses = 0;
-  /** Stateful detectors' per-token state, indexed by the slot the engine gave each rule. */
-  slots: unknown[] | null = null;
   /** Second-chance bit for eviction. */
   ref = true;
 
-  constructor(readonly id: string) {}
+  /** `n`: the token's number in its table (detectors index their per-token state by it), -1 outside one. */
+  constructor(
+    readonly id: string,
+    readonly n = -1,
+  ) {}
 
   /** Overwrite issuance facts (`intern` shares equal scope and CIDR lists between tokens). */
   applyFacts(facts: TokenFacts, intern: Interner): void {

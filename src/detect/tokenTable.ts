@@ -4,14 +4,14 @@ import { TokenRecord } from './tokenRecord.js';
 export interface TokenTableOptions {
   /** Most tokens kept; beyond it the least recently used are evicted (second-chance). */
   maxTokens: number;
-  /** Called for each evicted record, so detectors can free pooled state. */
+  /** Called for each evicted record, so detectors can free its state before its number is reused. */
   onEvict: (record: TokenRecord) => void;
 }
 
 const MAX_INTERNED = 100_000;
 
 /**
- * Tokens by id in one Map. Access sets a bit instead of reordering the Map, so a lookup
+ * Tokens by id in one Map, each with a dense number for detectors' columns. Access sets a bit instead of reordering the Map, so a lookup
  * costs one hash probe; eviction sweeps in insertion order and gives touched records a
  * second chance (CLOCK), removing 1% at a time so the sweep is amortised.
  */
@@ -19,6 +19,9 @@ export class TokenTable {
   private readonly records = new Map<string, TokenRecord>();
   private readonly lists = new Map<string, readonly string[]>();
   private readonly strings = new Map<string, string>();
+  /** Numbers of evicted tokens, given to the next new ones: numbers stay below maxTokens. */
+  private readonly freeNumbers: number[] = [];
+  private nextNumber = 0;
   evicted = 0;
 
   constructor(private readonly options: TokenTableOptions) {}
@@ -34,7 +37,7 @@ export class TokenTable {
   }
 
   create(id: string): TokenRecord {
-    const record = new TokenRecord(id);
+    const record = new TokenRecord(id, this.freeNumbers.pop() ?? this.nextNumber++);
     this.records.set(id, record);
     if (this.records.size > this.options.maxTokens) this.evict();
     return record;
@@ -75,6 +78,7 @@ export class TokenTable {
       } else {
         this.evicted++;
         this.options.onEvict(record);
+        this.freeNumbers.push(record.n);
       }
     }
   }

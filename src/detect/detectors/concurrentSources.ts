@@ -2,21 +2,15 @@ import type { StoredEvent } from '../../events/contract.js';
 import { formatNetwork, networkKey } from '../net.js';
 import type { TokenRecord } from '../tokenRecord.js';
 import { NETWORK_PARAMS, numberArray } from './networkParams.js';
-import {
-  type Detector,
-  type DetectorDefinition,
-  type DetectorOutput,
-  type DetectorParams,
-  setSlot,
-  slotOf,
-} from './types.js';
+import { PairLists } from './pairLists.js';
+import type { Detector, DetectorDefinition, DetectorOutput, DetectorParams } from './types.js';
 
 const MINUTE = 60_000;
 const MAX_TRACKED = 64;
 
 /**
  * `concurrent_sources`: one token used from several networks within a few minutes — a token
- * copied to a second machine. Per-token state: [net, last seen, …]; entries older than the
+ * copied to a second machine. Per-token state: (net, last seen) pairs; entries older than the
  * window are dead and get reused.
  * Only the event that brings a new network into the window alerts, so a shared token in use
  * does not alert on every request.
@@ -41,14 +35,13 @@ export const concurrentSources: DetectorDefinition = {
     },
     ...NETWORK_PARAMS,
   },
-  create: ({ params, slot }) => new ConcurrentSources(params, slot),
+  create: ({ params }) => new ConcurrentSources(params),
 };
 
 class ConcurrentSources implements Detector {
-  constructor(
-    private p: DetectorParams,
-    private readonly slot: number,
-  ) {}
+  private readonly nets = new PairLists();
+
+  constructor(private p: DetectorParams) {}
 
   configure(params: DetectorParams): void {
     this.p = params;
@@ -58,9 +51,9 @@ class ConcurrentSources implements Detector {
     if (token === undefined) return;
     const net = networkKey(ev.source_ip, this.p.prefix_v4 as number, this.p.prefix_v6 as number);
     if (net < 0) return;
-    let nets = slotOf(token, this.slot) as number[] | undefined;
+    let nets = this.nets.get(token.n);
     if (nets === undefined) {
-      setSlot(token, this.slot, [net, ev.time]);
+      this.nets.put(token.n, [net, ev.time]);
       return;
     }
     const since = ev.time - (this.p.window as number);
@@ -75,7 +68,10 @@ class ConcurrentSources implements Detector {
     }
     if (found >= 0 && (nets[found + 1] as number) >= since) {
       // The common case, a network already in the window: touch it.
-      if (ev.time > (nets[found + 1] as number)) nets[found + 1] = ev.time;
+      if (ev.time > (nets[found + 1] as number)) {
+        nets[found + 1] = ev.time;
+        this.nets.put(token.n, nets);
+      }
       return;
     }
     // Entries that left the window are reused in place, so steady state allocates nothing.
@@ -83,9 +79,10 @@ class ConcurrentSources implements Detector {
     if (at >= 0) {
       nets[at] = net;
       nets[at + 1] = ev.time;
+      this.nets.put(token.n, nets);
     } else if (nets.length < 2 * MAX_TRACKED) {
       nets = nets.concat(net, ev.time);
-      setSlot(token, this.slot, nets);
+      this.nets.put(token.n, nets);
     }
     const count = inWindow + 1;
     if (count < (this.p.min_networks as number) || out.silent) return;
@@ -96,12 +93,17 @@ class ConcurrentSources implements Detector {
     });
   }
 
-  exportState(state: unknown): unknown {
-    return state;
+  release(n: number): void {
+    this.nets.clear(n);
   }
 
-  importState(json: unknown): unknown {
+  exportState(n: number): unknown {
+    const nets = this.nets.get(n);
+    return nets === undefined ? undefined : [...nets];
+  }
+
+  importState(n: number, json: unknown): void {
     const nets = numberArray(json);
-    return nets !== undefined && nets.length % 2 === 0 ? nets : undefined;
+    if (nets !== undefined && nets.length >= 2 && nets.length % 2 === 0) this.nets.put(n, nets);
   }
 }

@@ -1,19 +1,11 @@
 import type { StoredEvent } from '../../events/contract.js';
 import type { TokenRecord } from '../tokenRecord.js';
+import { NumberColumn } from './pairLists.js';
 import { SpikeSeries, type SpikeSettings, Verdict } from './spikeSeries.js';
-import {
-  type Detector,
-  type DetectorDefinition,
-  type DetectorOutput,
-  type DetectorParams,
-  setSlot,
-  slotOf,
-} from './types.js';
+import type { Detector, DetectorDefinition, DetectorOutput, DetectorParams } from './types.js';
 
 const MINUTE = 60_000;
 const MAX_PRINCIPALS = 100_000;
-/** Slot values carry the series generation, so rows of a discarded series are never reused. */
-const ROWS = 2 ** 26;
 
 /** `request_spike`: a minute far above the key's own recent minutes, and not a recurring burst. */
 export const requestSpike: DetectorDefinition = {
@@ -77,7 +69,7 @@ export const requestSpike: DetectorDefinition = {
       desc: 'how old an earlier burst may be',
     },
   },
-  create: ({ params, slot }) => new RequestSpike(params, slot),
+  create: ({ params }) => new RequestSpike(params),
 };
 
 function settingsOf(p: DetectorParams): SpikeSettings {
@@ -95,14 +87,12 @@ function settingsOf(p: DetectorParams): SpikeSettings {
 
 class RequestSpike implements Detector {
   private series!: SpikeSeries;
-  private generation = 0;
   private per: 'token' | 'principal' = 'token';
   private readonly principals = new Map<string, number>();
+  /** Series row of each token (per token); NaN: none yet. */
+  private readonly rows = new NumberColumn();
 
-  constructor(
-    params: DetectorParams,
-    private readonly slot: number,
-  ) {
+  constructor(params: DetectorParams) {
     this.configure(params);
   }
 
@@ -115,9 +105,9 @@ class RequestSpike implements Detector {
     }
     // A different ring length or key cannot reuse rows: start learning afresh.
     this.series = new SpikeSeries(minutes, settingsOf(params));
-    this.generation++;
     this.per = per;
     this.principals.clear();
+    this.rows.clearAll();
   }
 
   observe(ev: StoredEvent, token: TokenRecord | undefined, out: DetectorOutput): void {
@@ -126,8 +116,11 @@ class RequestSpike implements Detector {
     let key = '';
     if (this.per === 'token') {
       if (token === undefined) return;
-      const found = this.decode(slotOf(token, this.slot));
-      row = found >= 0 ? found : this.track(token, minute);
+      row = this.rows.get(token.n);
+      if (Number.isNaN(row)) {
+        row = this.series.create(minute);
+        this.rows.set(token.n, row);
+      }
     } else {
       key = token?.principal || ev.principal;
       if (key === '') return;
@@ -144,25 +137,29 @@ class RequestSpike implements Detector {
     });
   }
 
-  release(state: unknown): void {
-    const row = this.decode(state);
-    if (row >= 0) this.series.release(row);
+  release(n: number): void {
+    const row = this.rows.get(n);
+    if (Number.isNaN(row)) return;
+    this.series.release(row);
+    this.rows.set(n, Number.NaN);
   }
 
-  inherit(state: unknown): unknown {
-    const row = this.decode(state);
-    if (row < 0) return undefined;
-    return this.encode(this.series.copy(row));
+  inherit(from: number, to: number): void {
+    const row = this.rows.get(from);
+    if (Number.isNaN(row)) return;
+    this.release(to);
+    this.rows.set(to, this.series.copy(row));
   }
 
-  exportState(state: unknown): unknown {
-    const row = this.decode(state);
-    return row < 0 ? undefined : this.series.read(row);
+  exportState(n: number): unknown {
+    const row = this.rows.get(n);
+    return Number.isNaN(row) ? undefined : this.series.read(row);
   }
 
-  importState(json: unknown): unknown {
-    if (!isWords(json, this.series.width)) return undefined;
-    return this.encode(this.series.restore(json));
+  importState(n: number, json: unknown): void {
+    if (!isWords(json, this.series.width)) return;
+    this.release(n);
+    this.rows.set(n, this.series.restore(json));
   }
 
   snapshot(): unknown {
@@ -177,12 +174,6 @@ class RequestSpike implements Detector {
     }
   }
 
-  private track(token: TokenRecord, minute: number): number {
-    const row = this.series.create(minute);
-    setSlot(token, this.slot, this.encode(row));
-    return row;
-  }
-
   private trackPrincipal(key: string, minute: number): number {
     if (this.principals.size >= MAX_PRINCIPALS) {
       const [oldest, row] = this.principals.entries().next().value as [string, number];
@@ -192,15 +183,6 @@ class RequestSpike implements Detector {
     const row = this.series.create(minute);
     this.principals.set(key, row);
     return row;
-  }
-
-  private encode(row: number): number {
-    return this.generation * ROWS + row;
-  }
-
-  private decode(state: unknown): number {
-    if (typeof state !== 'number' || Math.floor(state / ROWS) !== this.generation) return -1;
-    return state % ROWS;
   }
 }
 

@@ -40,9 +40,9 @@ export interface DetectorOutput {
 }
 
 /**
- * A stateful detector configured by one rule. Per-token state lives in `token.slots[slot]`
- * (compact: numbers, small arrays or an index into a pooled typed array); state keyed by
- * anything else lives in the detector and is exported by `snapshot()`.
+ * A stateful detector configured by one rule. Per-token state lives in the detector, indexed by
+ * the token's number (`token.n`, dense and reused after eviction: typed-array columns, not one
+ * object per token); state keyed by anything else is exported by `snapshot()`.
  */
 export interface Detector {
   /** An event the rule's condition selected. */
@@ -51,12 +51,14 @@ export interface Detector {
   configure(params: DetectorParams): void;
   /** The watermark moved: fire what was waiting for late events. */
   advance?(watermark: number, out: DetectorOutput): void;
-  /** The token was evicted: free pooled state. */
-  release?(state: unknown): void;
-  /** A rotated token's state for its successor, so rotation does not restart learning. */
-  inherit?(state: unknown): unknown;
-  exportState?(state: unknown): unknown;
-  importState?(json: unknown): unknown;
+  /** Token `n` was evicted (its number will be reused): forget its state. */
+  release?(n: number): void;
+  /** Token `to` rotates token `from`: it starts with a copy of its state, so learning goes on. */
+  inherit?(from: number, to: number): void;
+  /** Token `n`'s state as JSON, undefined when it has none. */
+  exportState?(n: number): unknown;
+  /** Token `n`'s state from `exportState` JSON (state of unknown shape is dropped, not trusted). */
+  importState?(n: number, json: unknown): void;
   snapshot?(): unknown;
   restore?(json: unknown): void;
 }
@@ -66,23 +68,5 @@ export interface DetectorDefinition {
   /** What the detector looks at when a rule gives no condition. */
   defaultCondition: string;
   params: Record<string, ParamSpec>;
-  create(options: { params: DetectorParams; slot: number; logger: Logger }): Detector;
-}
-
-/** The slot state of `token`, for detectors that keep per-token state. */
-export function slotOf(token: TokenRecord, slot: number): unknown {
-  return token.slots === null ? undefined : token.slots[slot];
-}
-
-export function setSlot(token: TokenRecord, slot: number, state: unknown): void {
-  const slots = token.slots;
-  if (slots !== null && slot < slots.length) {
-    slots[slot] = state;
-    return;
-  }
-  // Exact-size arrays: push() would leave ~16 spare elements on each of a million tokens.
-  const grown = new Array<unknown>(Math.max(slot + 1, 4)).fill(undefined);
-  if (slots !== null) for (let i = 0; i < slots.length; i++) grown[i] = slots[i];
-  grown[slot] = state;
-  token.slots = grown;
+  create(options: { params: DetectorParams; logger: Logger }): Detector;
 }
