@@ -6,7 +6,8 @@
  *   [--skip-memory] [--skip-latency]
  * (a) per-kind recall and overall precision on a labelled generated world (src/demo);
  * (b) stream-engine throughput over pre-decoded rows, every shipped rule on, one core;
- * (c) peak memory with --memory-tokens tracked tokens, in a child process;
+ * (c) peak memory with --memory-tokens tracked tokens: the engine in a child process, fed by a
+ *     generator child over a pipe (and on a synthetic stream); the generator's own figures apart;
  * (d) event-to-alert latency while `serve()` consumes Kafka at --rate events/s (needs a broker:
  *     KAFKA_BROKERS, default 127.0.0.1:19092), at the default allowed lateness and at 250 ms.
  */
@@ -17,14 +18,16 @@ import { loadRules } from '../src/detect/rules.js';
 import { intArg, parseArgs } from './args.js';
 import { log, peakRssMiB } from './measure.js';
 import { detectLatency } from './parts/detectLatency.js';
-import { detectMemory, leanMemoryChild, memoryChild } from './parts/detectMemory.js';
+import { detectMemory, engineChild, generatorChild, leanMemoryChild } from './parts/detectMemory.js';
 import { detectQuality } from './parts/detectQuality.js';
 
 const args = parseArgs(process.argv.slice(2));
 
 if (args.get('child') === 'memory') {
-  if (args.has('lean')) await leanMemoryChild(intArg(args, 'tokens', 1_000_000));
-  else await memoryChild(intArg(args, 'tokens', 1_000_000), !args.has('no-engine'));
+  const tokens = intArg(args, 'tokens', 1_000_000);
+  if (args.has('lean')) await leanMemoryChild(tokens);
+  else if (args.has('generate')) await generatorChild(tokens);
+  else await engineChild();
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'choir-bench-detect-'));
   try {
