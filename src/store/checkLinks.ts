@@ -37,7 +37,8 @@ export type ProblemKind =
   | 'missing_links'
   | 'unsigned'
   | 'bad_signature'
-  | 'unchained';
+  | 'unchained'
+  | 'unlogged';
 
 export interface Problem {
   table: string;

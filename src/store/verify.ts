@@ -2,6 +2,7 @@ import { GENESIS } from './chain.js';
 import { CHAINED_TABLES, type ChainedTable } from './chainedTables.js';
 import { checkLinks, type Problem, type StoredBatch } from './checkLinks.js';
 import type { Store } from './store.js';
+import { unloggedAlerts } from './verifyAlerts.js';
 import { hashBatches, type IndexRow, linkIndex, type Segment, unchained } from './verifyQueries.js';
 
 export interface VerifyOptions {
@@ -49,7 +50,7 @@ export interface VerifyReport {
 const DAY = 86_400_000;
 
 /**
- * Recompute every link of every chain (events and dead letters) in range. The expensive part —
+ * Recompute every link of every chain (events, dead letters, alert log) in range. The expensive part —
  * hashing every stored row — runs inside ClickHouse (canonicalForm.ts gives the same SQL the
  * writer's Node code mirrors); Node only compares and follows the links, a batch at a time.
  */
@@ -71,6 +72,8 @@ export async function verifyLog(opts: VerifyOptions): Promise<VerifyReport> {
     chains.push(...t.chains);
     rows += t.rows;
   }
+  // The current state of alerts against their log; not limited to the range: alerts is small.
+  problems.push(...(await unloggedAlerts(opts.store)));
   const seconds = (performance.now() - started) / 1000;
   const max = opts.maxProblems ?? 100;
   return {

@@ -115,3 +115,29 @@ describe('choir verify over alerts', () => {
     }
   });
 });
+
+describe('choir verify over the alerts table (current state)', () => {
+  it('names an alert row changed, deleted or inserted in alerts itself', async () => {
+    const { store } = await savedLog();
+    const alertsTable = `${store.database}.alerts`;
+    try {
+      await store.command(
+        `ALTER TABLE ${alertsTable} UPDATE status = 'dismissed' WHERE id = 'a3' SETTINGS mutations_sync = 2`,
+      );
+      await store.command(`ALTER TABLE ${alertsTable} DELETE WHERE id = 'a2' SETTINGS mutations_sync = 2`);
+      await store.command(
+        `INSERT INTO ${alertsTable} (id, kind, status) SELECT 'forged', 'out_of_scope', 'open'`,
+      );
+      const report = await verify(store);
+      expect(report.intact).toBe(false);
+      const unlogged = report.problems.filter((p) => p.table === 'alerts');
+      expect(unlogged.map((p) => ({ kind: p.kind, ids: [...p.ids].sort() }))).toEqual([
+        { kind: 'unlogged', ids: ['a3', 'forged'] },
+        { kind: 'unlogged', ids: ['a2'] },
+      ]);
+      expect(report.problems.filter((p) => p.table === 'alert_log')).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
