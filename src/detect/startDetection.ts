@@ -41,7 +41,11 @@ function scheduledDetectors(store: Store, logger: Logger): ScheduledFactory {
 export async function startDetection(options: StartDetectionOptions): Promise<Detection> {
   const { config, store, logger } = options;
   const rules = await loadRules(config.detect.rules_dir, { logger });
-  const saver = new AlertSaver({ alerts: createAlertStore(store), logger });
+  // Every save is a link of this writer's chain in alert_log: the same writer id and key as its events.
+  const alerts = createAlertStore(store, {
+    chain: { chainId: config.storage.writer_id, key: config.security.chain_key, logger },
+  });
+  const saver = new AlertSaver({ alerts, logger });
   const runner = new DetectionRunner({
     rules,
     logger,
