@@ -141,3 +141,23 @@ describe('choir verify over the alerts table (current state)', () => {
     }
   });
 });
+
+describe('alert_log chain across restarts', () => {
+  it('continues the chain from the stored head and signs links with the chain key', async () => {
+    const key = 'alert-chain-key-0123456789';
+    const store = await openStore(testConfig({ storage: { writer_id: 'writer-b' } }), logger);
+    try {
+      const chain = { chainId: 'writer-b', key };
+      await createAlertStore(store, { chain }).save([alert('b1')]);
+      // A new process: the store learns the head from alert_log.
+      await createAlertStore(store, { chain }).save([alert('b1', { count: 3, status: 'confirmed' })]);
+      const report = await verifyLog({ store, key, retentionDays: 0 });
+      expect(report.problems).toEqual([]);
+      expect(report.chains.find((c) => c.table === 'alert_log')).toMatchObject({ first_seq: 1, last_seq: 2 });
+      const unsigned = await verifyLog({ store, key: 'another-key-0123456789', retentionDays: 0 });
+      expect(unsigned.problems.map((p) => p.kind)).toEqual(['bad_signature', 'bad_signature']);
+    } finally {
+      await store.close();
+    }
+  });
+});
