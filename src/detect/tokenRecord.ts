@@ -22,37 +22,124 @@ export interface Interner {
   internString(text: string): string;
 }
 
+// Times of a record in its TimeColumns row.
+const ISSUED = 0;
+const EXPIRES = 1;
+const REVOKED = 2;
+const FIRST_USE = 3;
+const LAST_USE = 4;
+const TIMES = 5;
+// Bits of TokenRecord.flags.
+const KNOWN = 1;
+const PREEXISTING = 2;
+const REF = 4;
+
+/**
+ * The times of a table's records, five doubles a token in one Float64Array: as object fields
+ * each would be a 16-byte heap box of its own (epoch ms do not fit a small integer), 80 bytes a
+ * token. Row `n` starts at `base + n * 5`; a record outside any table has its own row at n = -1.
+ */
+export class TimeColumns {
+  values: Float64Array;
+
+  constructor(
+    rows: number,
+    readonly base = 0,
+  ) {
+    this.values = new Float64Array(base + rows * TIMES).fill(Number.POSITIVE_INFINITY);
+  }
+
+  /** A fresh row `n` (every time never happened), growing the column when needed. */
+  reset(n: number): void {
+    const end = this.base + (n + 1) * TIMES;
+    if (end > this.values.length) {
+      const bigger = new Float64Array(Math.max(end, this.values.length * 2)).fill(Number.POSITIVE_INFINITY);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values.fill(Number.POSITIVE_INFINITY, end - TIMES, end);
+  }
+}
+
 /**
  * One tracked token. Times are epoch ms, `Infinity` when the thing never happened, so a
  * condition such as `event.time > token.revoked_at` is false for a token never revoked.
- * Fields are plain so CEL and the prefilters read them without getters.
+ * Times live in the table's TimeColumns and flags in one small integer, behind accessors that
+ * CEL and the prefilters read like fields.
  */
 export class TokenRecord {
-  /** An issuance was seen (or seeded): scopes, kind and expiry are facts, not guesses. */
-  known = false;
-  /** Accepted as issued before the stored history began (see unknown_token `bootstrap`). */
-  preexisting = false;
   kind = '';
   principal = '';
   tenant = '';
   scopes: readonly string[] = NONE;
   allowed_cidrs: readonly string[] = NONE;
-  issued_at = Number.POSITIVE_INFINITY;
-  expires_at = Number.POSITIVE_INFINITY;
-  revoked_at = Number.POSITIVE_INFINITY;
   replaces = '';
   /** Uses seen before the current event (rules see history, the engine updates after them). */
-  first_used_at = Number.POSITIVE_INFINITY;
-  last_used_at = Number.POSITIVE_INFINITY;
   uses = 0;
-  /** Second-chance bit for eviction. */
-  ref = true;
+  private flags = REF;
+  private readonly times: TimeColumns;
 
   /** `n`: the token's number in its table (detectors index their per-token state by it), -1 outside one. */
   constructor(
     readonly id: string,
     readonly n = -1,
-  ) {}
+    times?: TimeColumns,
+  ) {
+    this.times = times ?? new TimeColumns(1, TIMES);
+  }
+
+  /** An issuance was seen (or seeded): scopes, kind and expiry are facts, not guesses. */
+  get known(): boolean {
+    return (this.flags & KNOWN) !== 0;
+  }
+  set known(on: boolean) {
+    this.flags = on ? this.flags | KNOWN : this.flags & ~KNOWN;
+  }
+  /** Accepted as issued before the stored history began (see unknown_token `bootstrap`). */
+  get preexisting(): boolean {
+    return (this.flags & PREEXISTING) !== 0;
+  }
+  set preexisting(on: boolean) {
+    this.flags = on ? this.flags | PREEXISTING : this.flags & ~PREEXISTING;
+  }
+  /** Second-chance bit for eviction. */
+  get ref(): boolean {
+    return (this.flags & REF) !== 0;
+  }
+  set ref(on: boolean) {
+    this.flags = on ? this.flags | REF : this.flags & ~REF;
+  }
+
+  get issued_at(): number {
+    return this.times.values[this.times.base + this.n * TIMES + ISSUED] as number;
+  }
+  set issued_at(ms: number) {
+    this.times.values[this.times.base + this.n * TIMES + ISSUED] = ms;
+  }
+  get expires_at(): number {
+    return this.times.values[this.times.base + this.n * TIMES + EXPIRES] as number;
+  }
+  set expires_at(ms: number) {
+    this.times.values[this.times.base + this.n * TIMES + EXPIRES] = ms;
+  }
+  get revoked_at(): number {
+    return this.times.values[this.times.base + this.n * TIMES + REVOKED] as number;
+  }
+  set revoked_at(ms: number) {
+    this.times.values[this.times.base + this.n * TIMES + REVOKED] = ms;
+  }
+  get first_used_at(): number {
+    return this.times.values[this.times.base + this.n * TIMES + FIRST_USE] as number;
+  }
+  set first_used_at(ms: number) {
+    this.times.values[this.times.base + this.n * TIMES + FIRST_USE] = ms;
+  }
+  get last_used_at(): number {
+    return this.times.values[this.times.base + this.n * TIMES + LAST_USE] as number;
+  }
+  set last_used_at(ms: number) {
+    this.times.values[this.times.base + this.n * TIMES + LAST_USE] = ms;
+  }
 
   /** Overwrite issuance facts (`intern` shares equal scope and CIDR lists between tokens). */
   applyFacts(facts: TokenFacts, intern: Interner): void {

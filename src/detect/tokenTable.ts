@@ -1,4 +1,4 @@
-import { TokenRecord } from './tokenRecord.js';
+import { TimeColumns, TokenRecord } from './tokenRecord.js';
 
 /** Options of the bounded token table. */
 export interface TokenTableOptions {
@@ -19,9 +19,10 @@ export class TokenTable {
   private readonly records = new Map<string, TokenRecord>();
   private readonly lists = new Map<string, readonly string[]>();
   private readonly strings = new Map<string, string>();
-  /** Numbers of evicted tokens, given to the next new ones: numbers stay below maxTokens. */
+  /** Numbers of evicted tokens, given to the next new ones: numbers stay at most maxTokens. */
   private readonly freeNumbers: number[] = [];
   private nextNumber = 0;
+  private readonly times = new TimeColumns(1024);
   evicted = 0;
 
   constructor(private readonly options: TokenTableOptions) {}
@@ -37,7 +38,9 @@ export class TokenTable {
   }
 
   create(id: string): TokenRecord {
-    const record = new TokenRecord(id, this.freeNumbers.pop() ?? this.nextNumber++);
+    const n = this.freeNumbers.pop() ?? this.nextNumber++;
+    this.times.reset(n);
+    const record = new TokenRecord(id, n, this.times);
     this.records.set(id, record);
     if (this.records.size > this.options.maxTokens) this.evict();
     return record;
