@@ -14,17 +14,19 @@ export class PairLists {
   private kinds = new Uint8Array(0);
   private readonly arrays = new Map<number, number[]>();
   /** What `get` lends for an inline pair; valid until the next `get`. */
-  private readonly scratch = [0, 0];
+  private scratch = [0, 0];
 
   /** The list of token `n` (flat pairs), or undefined when it has none. */
   get(n: number): number[] | undefined {
     const kind = this.kinds[n];
     if (kind === undefined || kind === NONE) return undefined;
     if (kind === ARRAY) return this.arrays.get(n);
-    this.scratch.length = 2;
-    this.scratch[0] = this.keys[n] as number;
-    this.scratch[1] = this.times[n] as number;
-    return this.scratch;
+    // A borrower may have spliced it: a new one then (setting `length` is a slow runtime call).
+    if (this.scratch.length !== 2) this.scratch = [0, 0];
+    const pair = this.scratch;
+    pair[0] = this.keys[n] as number;
+    pair[1] = this.times[n] as number;
+    return pair;
   }
 
   /** Store `list` (flat pairs; may be what `get` lent) as token `n`'s. */
