@@ -17,9 +17,7 @@ import { join } from 'node:path';
 import { loadRules } from '../src/detect/rules.js';
 import { intArg, parseArgs } from './args.js';
 import { log, peakRssMiB } from './measure.js';
-import { detectLatency } from './parts/detectLatency.js';
 import { detectMemory, engineChild, generatorChild, leanMemoryChild } from './parts/detectMemory.js';
-import { detectQuality } from './parts/detectQuality.js';
 
 const args = parseArgs(process.argv.slice(2));
 
@@ -32,6 +30,9 @@ if (args.get('child') === 'memory') {
   const dir = mkdtempSync(join(tmpdir(), 'choir-bench-detect-'));
   try {
     const out: Record<string, unknown> = {};
+    // Imported only here: they load chDB and kafkajs (~150 MiB of RSS) that memory children must not carry.
+    const { detectQuality } = await import('./parts/detectQuality.js');
+    const { detectLatency } = await import('./parts/detectLatency.js');
     if (!args.has('skip-quality')) {
       const quality = await detectQuality({
         seed: intArg(args, 'seed', 1),

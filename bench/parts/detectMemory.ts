@@ -90,7 +90,8 @@ async function piped(tokens: number): Promise<[Record<string, number>, Record<st
 
 /**
  * The engine alone on a stream that costs no memory to make: each token issued, then used
- * twice from its own network, spread over a day. Its peak RSS is the engine's with 1M tokens.
+ * twice from its own network, spread over a day, as granted (push-only tokens push): uses that
+ * alert nothing, since the point is tracked tokens. Its peak RSS is the engine's with 1M tokens.
  */
 export async function leanMemoryChild(tokens: number): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -117,8 +118,8 @@ export async function leanMemoryChild(tokens: number): Promise<void> {
         expires_at: issued ? start + 90 * 86_400_000 : null,
         allowed_cidrs: issued && t % 10 === 0 ? CIDRS : [],
         replaces: '',
-        request_scope: issued ? '' : 'projects:read',
-        request_action: issued ? '' : 'read',
+        request_scope: issued ? '' : t % 5 === 0 ? 'projects:write' : 'projects:read',
+        request_action: issued ? '' : t % 5 === 0 ? 'push' : 'read',
         request_resource: '',
         request_method: issued ? '' : 'GET',
         request_path: issued ? '' : '/v1/projects',
@@ -137,7 +138,7 @@ export async function leanMemoryChild(tokens: number): Promise<void> {
   engine.flush();
   gc();
   process.stdout.write(
-    `${JSON.stringify({ events, tracked: engine.stats().tokens, peak_rss_mib: peakRssMiB(), heap_mib: round(process.memoryUsage().heapUsed / 2 ** 20, 1) })}\n`,
+    `${JSON.stringify({ events, tracked: engine.stats().tokens, alerts: engine.stats().alerts, peak_rss_mib: peakRssMiB(), heap_mib: round(process.memoryUsage().heapUsed / 2 ** 20, 1) })}\n`,
   );
 }
 
@@ -199,6 +200,7 @@ export async function engineChild(): Promise<void> {
   const out = {
     events,
     tracked: engine.stats().tokens,
+    alerts: engine.stats().alerts,
     peak_rss_mib: peakRssMiB(),
     heap_mib: round(heap, 1),
   };
