@@ -89,7 +89,7 @@ class RequestSpike implements Detector {
   private series!: SpikeSeries;
   private per: 'token' | 'principal' = 'token';
   private readonly principals = new Map<string, number>();
-  /** Series row of each token (per token); NaN: none yet. */
+  /** Series row of each token (`per: token`); NaN: none yet. */
   private readonly rows = new NumberColumn();
 
   constructor(params: DetectorParams) {
