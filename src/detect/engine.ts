@@ -181,11 +181,7 @@ export class Engine {
     this.point(ev, token);
     const rules = this.active.byType[type] as ActiveRule[];
     for (let i = 0; i < rules.length; i++) this.run(rules[i] as ActiveRule, ev, token);
-    if (type === 1 && token !== undefined) {
-      token.first_used_at = Math.min(token.first_used_at, ev.time);
-      token.last_used_at = token.uses === 0 ? ev.time : Math.max(token.last_used_at, ev.time);
-      token.uses++;
-    }
+    if (type === 1 && token !== undefined) token.recordUse(ev.time);
   }
 
   /**

@@ -141,6 +141,15 @@ export class TokenRecord {
     this.times.values[this.times.base + this.n * TIMES + LAST_USE] = ms;
   }
 
+  /** Count a use at `time` (first and last use, uses), with one look-up of the row. */
+  recordUse(time: number): void {
+    const values = this.times.values;
+    const at = this.times.base + this.n * TIMES;
+    if (time < (values[at + FIRST_USE] as number)) values[at + FIRST_USE] = time;
+    if (this.uses === 0 || time > (values[at + LAST_USE] as number)) values[at + LAST_USE] = time;
+    this.uses++;
+  }
+
   /** Overwrite issuance facts (`intern` shares equal scope and CIDR lists between tokens). */
   applyFacts(facts: TokenFacts, intern: Interner): void {
     this.known = true;

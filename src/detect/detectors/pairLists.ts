@@ -15,12 +15,19 @@ export class PairLists {
   private readonly arrays = new Map<number, number[]>();
   /** What `get` lends for an inline pair; valid until the next `get`. */
   private scratch = [0, 0];
+  /** The array `get` last lent, and whose: storing it back unchanged in length costs nothing. */
+  private lent: number[] | undefined;
+  private lentTo = -1;
 
   /** The list of token `n` (flat pairs), or undefined when it has none. */
   get(n: number): number[] | undefined {
     const kind = this.kinds[n];
     if (kind === undefined || kind === NONE) return undefined;
-    if (kind === ARRAY) return this.arrays.get(n);
+    if (kind === ARRAY) {
+      this.lent = this.arrays.get(n);
+      this.lentTo = n;
+      return this.lent;
+    }
     // A borrower may have spliced it: a new one then (setting `length` is a slow runtime call).
     if (this.scratch.length !== 2) this.scratch = [0, 0];
     const pair = this.scratch;
@@ -31,6 +38,8 @@ export class PairLists {
 
   /** Store `list` (flat pairs; may be what `get` lent) as token `n`'s. */
   put(n: number, list: number[]): void {
+    // Changed in place (a touch of a known network): already stored, no hash look-up.
+    if (list === this.lent && n === this.lentTo && list.length > 2 && this.kinds[n] === ARRAY) return;
     if (n >= this.kinds.length) this.grow(n);
     if (list.length === 0) {
       this.clear(n);
