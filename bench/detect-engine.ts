@@ -8,6 +8,7 @@ import pino from 'pino';
 import { Engine } from '../src/detect/engine.js';
 import { loadRules } from '../src/detect/rules.js';
 import type { StoredEvent } from '../src/events/contract.js';
+import { eventRow } from '../test/support/generate.js';
 
 const events = Number(process.argv[2] ?? 1_000_000);
 const tokenCount = Number(process.argv[3] ?? 10_000);
@@ -15,33 +16,18 @@ const start = Date.parse('2024-01-01T00:00:00Z');
 const span = 2 * 3_600_000;
 
 function event(i: number, partial: Partial<StoredEvent>): StoredEvent {
-  return {
+  return eventRow({
     id: `e${i}`,
-    type: 'token.used',
     time: start,
     token_id: '',
-    token_kind: '',
-    principal: '',
-    scopes: [],
-    expires_at: null,
-    allowed_cidrs: [],
-    replaces: '',
-    request_scope: '',
-    request_action: '',
-    request_resource: '',
     request_method: 'GET',
     request_path: '/v1/items',
-    source_ip: '',
     user_agent: 'svc/1.0',
-    status: 200,
-    reason: '',
-    actor: '',
     tenant: 'acme',
     source: 'gateway',
-    attributes: {},
     raw: '',
     ...partial,
-  };
+  });
 }
 
 const stream: StoredEvent[] = [];
