@@ -13,6 +13,13 @@ interface Tally {
  */
 export function timedStore(inner: Store): { store: Store; report(): Record<string, unknown> } {
   const tallies = new Map<string, Tally>();
+  const record = (name: string, rows: number, since: number) => {
+    const tally = tallies.get(name) ?? { calls: 0, rows: 0, ms: 0 };
+    tally.calls++;
+    tally.rows += rows;
+    tally.ms += performance.now() - since;
+    tallies.set(name, tally);
+  };
   const time =
     <A extends unknown[], R>(name: string, fn: (...a: A) => Promise<R>, rowsOf: (...a: A) => number) =>
     async (...a: A): Promise<R> => {
@@ -20,13 +27,10 @@ export function timedStore(inner: Store): { store: Store; report(): Record<strin
       try {
         return await fn(...a);
       } finally {
-        const tally = tallies.get(name) ?? { calls: 0, rows: 0, ms: 0 };
-        tally.calls++;
-        tally.rows += rowsOf(...a);
-        tally.ms += performance.now() - t;
-        tallies.set(name, tally);
+        record(name, rowsOf(...a), t);
       }
     };
+  const prepare = inner.prepareEvents;
   const store: Store = {
     mode: inner.mode,
     database: inner.database,
@@ -34,15 +38,11 @@ export function timedStore(inner: Store): { store: Store; report(): Record<strin
     insertDeadLetters: time('insertDeadLetters', inner.insertDeadLetters, (rows) => rows.length),
     storedEventIds: time('storedEventIds', inner.storedEventIds, (ids) => ids.length),
     storedDeadLetterIds: time('storedDeadLetterIds', inner.storedDeadLetterIds, (ids) => ids.length),
-    prepareEvents: inner.prepareEvents
+    prepareEvents: prepare
       ? (rows) => {
           const t = performance.now();
-          inner.prepareEvents!(rows);
-          const tally = tallies.get('prepareEvents') ?? { calls: 0, rows: 0, ms: 0 };
-          tally.calls++;
-          tally.rows += rows.length;
-          tally.ms += performance.now() - t;
-          tallies.set('prepareEvents', tally);
+          prepare(rows);
+          record('prepareEvents', rows.length, t);
         }
       : undefined,
     query: inner.query,

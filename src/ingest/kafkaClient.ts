@@ -39,9 +39,10 @@ export interface KafkaOptions {
   logger: Logger;
   /** How many partitions' batches are handled at once. */
   concurrency?: number;
-  /** How long a start may retry retriable errors (a topic being created, a broker starting). */
-  startRetryMs?: number;
 }
+
+/** How long a start retries retriable errors (a topic being created, a broker starting). */
+const START_RETRY_MS = 30_000;
 
 export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
   const log = opts.logger.child({ module: 'kafka' });
@@ -75,10 +76,10 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
   /**
    * A topic that does not exist yet is created by the broker on first request, which still answers
    * that request with a retriable error; a broker may also be starting. Retried with back-off for
-   * about `startRetryMs`, then Choir stops with the reason.
+   * about START_RETRY_MS, then Choir stops with the reason.
    */
   async function connectAndSubscribe(): Promise<void> {
-    const deadline = Date.now() + (opts.startRetryMs ?? 30_000);
+    const deadline = Date.now() + START_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         await consumer.connect();

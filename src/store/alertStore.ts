@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { CHAIN_COLUMNS, type ChainStamp } from './chain.js';
 import { ALERT_LOG_TABLE, type AlertLogRow } from './chainedTables.js';
 import { createChainWriter } from './chainWriter.js';
+import { quote } from './clickhouseStore.js';
 import type { Store } from './store.js';
 
 /**
@@ -108,7 +109,15 @@ export function createAlertStore(store: Store, options: AlertStoreOptions = {}):
       throw err;
     }
     writer.stored(stamp);
-    const lines = alerts.map((a) => JSON.stringify(toRow(a, updatedAt)));
+    // The current state is the logged one, with the time it was written instead of saved_at.
+    const lines = logRows.map(({ saved_at: _, ...r }) =>
+      JSON.stringify({
+        ...r,
+        first_seen: dateTime(r.first_seen),
+        last_seen: dateTime(r.last_seen),
+        updated_at: updatedAt,
+      }),
+    );
     await insertJson(store, table, '', STRUCTURE, lines);
   };
   return {
@@ -186,29 +195,6 @@ function logLines(rows: AlertLogRow[], stamp: ChainStamp): string[] {
   );
 }
 
-function toRow(a: Alert, updatedAt: string) {
-  return {
-    id: a.id,
-    kind: a.kind,
-    rule: a.rule,
-    severity: a.severity,
-    token_id: a.token_id,
-    principal: a.principal,
-    tenant: a.tenant,
-    first_seen: dateTime(a.first_seen),
-    last_seen: dateTime(a.last_seen),
-    count: a.count,
-    evidence: a.evidence,
-    summary: a.summary,
-    status: a.status,
-    tags: a.tags,
-    response: JSON.stringify(a.response),
-    details: JSON.stringify(a.details),
-    version: a.count,
-    updated_at: updatedAt,
-  };
-}
-
 function fromRow(r: AlertRow): Alert {
   return {
     id: r.id,
@@ -230,10 +216,6 @@ function fromRow(r: AlertRow): Alert {
       r.details || '{"source_ips":[],"user_agents":[],"scopes":[],"statuses":[],"context":{}}',
     ),
   };
-}
-
-function quote(s: string): string {
-  return `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
 /** `YYYY-MM-DD hh:mm:ss.sss` in UTC: what DateTime64(3, 'UTC') parses without best-effort mode. */
