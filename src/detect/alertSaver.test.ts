@@ -106,4 +106,33 @@ describe('AlertSaver', () => {
     await saver.flush();
     expect(rows.get('a1')).toMatchObject({ status: 'open', count: 1, evidence: ['e3'] });
   });
+
+  it('withdraws an early alert whose save is still under way', async () => {
+    const { store, rows } = fakeAlertStore();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const gated = { ...store, save: async (a: readonly Alert[]) => gate.then(() => store.save(a)) };
+    const saver = new AlertSaver({ alerts: gated, logger });
+    saver.setStoredUntil(Number.NEGATIVE_INFINITY);
+    saver.addEarly(alert(), T);
+    const first = saver.flush(); // storage slow (or retrying): the insert has not returned
+    saver.withdraw(alert());
+    const second = saver.flush();
+    open();
+    await Promise.all([first, second]);
+    expect(rows.get('a1')?.status).toBe('dismissed');
+  });
+
+  it('saves an early alert once when it matches again while its save is under way', async () => {
+    const { store, saves } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(Number.NEGATIVE_INFINITY);
+    saver.addEarly(alert(), T);
+    const first = saver.flush();
+    saver.addEarly(alert({ evidence: ['e2'] }), T);
+    await Promise.all([first, saver.flush()]);
+    expect(saves).toEqual([1]);
+  });
 });

@@ -46,6 +46,11 @@ export class AlertSaver {
   private readonly bases = new Map<string, Alert | null>();
   /** Ids this process wrote, with their window start, oldest first. */
   private readonly written = new Map<string, number>();
+  /**
+   * Ids of flushes not yet stored, with their window start: an early alert is flushed while the
+   * engine may still withdraw or repeat it, and must count as written from the moment it leaves.
+   */
+  private readonly writing = new Map<string, number>();
   /** Ids this process withdrew: their stored `dismissed` is its own doing, not a responder's. */
   private readonly withdrawnHere = new Set<string>();
   /** Windows starting at or before this may hold alerts saved by an earlier run. */
@@ -82,7 +87,7 @@ export class AlertSaver {
 
   /** A stateless match saved before event-time order confirms it; ignored once the id is saved or pending. */
   addEarly(alert: Alert, windowStart: number): void {
-    if (this.pending.has(alert.id) || this.written.has(alert.id)) return;
+    if (this.pending.has(alert.id) || this.written.has(alert.id) || this.writing.has(alert.id)) return;
     this.pending.set(alert.id, { alert, source: 'early', opened: true, windowStart });
   }
 
@@ -93,8 +98,9 @@ export class AlertSaver {
       this.pending.delete(alert.id);
       return;
     }
-    if (earlier !== undefined || !this.written.has(alert.id)) return;
-    const windowStart = this.written.get(alert.id) as number;
+    // Saved, or still being saved: either way a state to withdraw is (about to be) stored.
+    const windowStart = this.written.get(alert.id) ?? this.writing.get(alert.id);
+    if (earlier !== undefined || windowStart === undefined) return;
     this.pending.set(alert.id, { alert, source: 'withdrawn', opened: false, windowStart });
   }
 
@@ -114,7 +120,12 @@ export class AlertSaver {
     if (this.pending.size === 0) return this.chain;
     const batch = [...this.pending.values()];
     this.pending = new Map();
-    this.chain = this.chain.then(() => this.write(batch));
+    for (const p of batch) this.writing.set(p.alert.id, p.windowStart);
+    this.chain = this.chain.then(async () => {
+      await this.write(batch);
+      // Stored (now in `written`), or rejected for good: no longer on its way either way.
+      for (const p of batch) this.writing.delete(p.alert.id);
+    });
     return this.chain;
   }
 

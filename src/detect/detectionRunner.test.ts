@@ -88,8 +88,10 @@ describe('DetectionRunner', () => {
     const r = runner(rules, store);
     const all = events();
     r.onStored(all.slice(0, 3)); // t1 issued, and its first write at 10s: within the lateness
+    await r.settled();
     expect(r.engine.stats().events).toBe(0);
     r.onStored(all.slice(3));
+    await r.settled();
     expect(r.engine.stats().events).toBe(all.length - 1); // the 2h use is held
     await r.finish();
     expect(r.engine.stats().events).toBe(all.length);
@@ -167,7 +169,7 @@ describe('DetectionRunner', () => {
     );
     r.onStored(all.slice(0, 3)); // the watermark (1m30s) releases the revocation
     r.onStored(all.slice(3));
-    await saver.flush();
+    await r.settled();
     // Both uses are still held by the reorder buffer (60 s), yet the alert is stored.
     expect(r.engine.stats().events).toBe(3);
     const early = [...rows.values()].filter((a) => a.kind === 'use_after_revoke');
@@ -195,6 +197,32 @@ describe('DetectionRunner', () => {
     expect(essentials([...rows.values()].filter((a) => a.kind === 'out_of_scope'))).toEqual(
       essentials(expected),
     );
+  });
+
+  it('saves early alerts before the engine goes through the events the batch releases', async () => {
+    const rules = await shippedRules();
+    const { store, rows } = fakeAlertStore();
+    const fedAtSave: number[] = [];
+    const engineEvents = { count: () => 0 };
+    const watched: AlertStore = {
+      ...store,
+      save: (a) => {
+        fedAtSave.push(engineEvents.count());
+        return store.save(a);
+      },
+    };
+    const r = runner(rules, watched, { allowedLatenessMs: 0 });
+    engineEvents.count = () => r.engine.stats().events;
+    const all = expandFixtureEvents(
+      [issued('t1'), used('5s', 't1', { scope: 'projects:delete' }), used('10s', 'ghost')],
+      start,
+    );
+    r.onStored(all);
+    await new Promise((done) => setImmediate(done)); // the ingest path goes back to the event loop
+    await r.finish();
+    expect(fedAtSave[0]).toBe(0); // the out_of_scope alert left before the event-time pass
+    expect(r.engine.stats().events).toBe(all.length);
+    expect(essentials([...rows.values()])).toEqual(essentials(replayEvents(all, { rules, logger })));
   });
 
   it('withdraws an early alert that event-time order does not confirm', async () => {

@@ -60,6 +60,9 @@ export class DetectionRunner {
   private stepEnd: number | null = null;
   private scheduledRuns: Promise<void> = Promise.resolve();
   private maxFed = Number.NEGATIVE_INFINITY;
+  /** Stored batches whose event-time pass is still to run (see onStored), and its scheduled turn. */
+  private queued: (readonly StoredEvent[])[] = [];
+  private pass: NodeJS.Immediate | null = null;
 
   constructor(private readonly options: DetectionRunnerOptions) {
     this.log = options.logger.child({ module: 'detection' });
@@ -82,21 +85,54 @@ export class DetectionRunner {
     });
   }
 
-  /** Events just stored (the Batcher's `onStored`). Never throws into the ingest path. */
+  /**
+   * Events just stored (the Batcher's `onStored`). Never throws into the ingest path.
+   * Order-free rules alert at once and their alerts leave; the event-time pass over what the
+   * reorder buffer releases runs on the next turn of the event loop, so that the early alerts'
+   * insert is already under way in ClickHouse while the engine works (it used to wait for the
+   * whole batch's pass). Batches still go through in order: a batch's pass runs before the next
+   * batch, a rule swap or the end of input touches anything, so what the engine sees is unchanged.
+   */
   onStored(events: readonly StoredEvent[]): void {
+    this.catchUp();
     try {
       // Order-free rules alert now; the rest waits for the buffer (and confirms these).
       for (const ev of events) this.engine.early(ev);
-      this.feed(this.buffer.push(events));
-      this.schedule(this.buffer.watermark, false);
     } catch (err) {
-      this.log.error({ err: errorMessage(err) }, 'detection failed on a batch; continuing');
+      this.log.error({ err: errorMessage(err) }, 'early detection failed on a batch; continuing');
+    }
+    void this.options.saver.flush();
+    this.queued.push(events);
+    this.pass ??= setImmediate(() => this.catchUp());
+  }
+
+  /** Resolves once every stored batch went through the engine and the alerts so far are stored. */
+  async settled(): Promise<void> {
+    this.catchUp();
+    await this.options.saver.flush();
+  }
+
+  /** The event-time pass over the batches stored and not yet fed, oldest first. */
+  private catchUp(): void {
+    if (this.pass !== null) clearImmediate(this.pass);
+    this.pass = null;
+    if (this.queued.length === 0) return;
+    const batches = this.queued;
+    this.queued = [];
+    for (const events of batches) {
+      try {
+        this.feed(this.buffer.push(events));
+        this.schedule(this.buffer.watermark, false);
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'detection failed on a batch; continuing');
+      }
     }
     void this.options.saver.flush();
   }
 
   /** An event of stored history (rebuild after a restart): learned without alerting. */
   learn(ev: StoredEvent): void {
+    this.catchUp();
     this.engine.learn(ev);
     this.buffer.advanceTo(ev.time);
     if (ev.time > this.maxFed) this.maxFed = ev.time;
@@ -112,6 +148,8 @@ export class DetectionRunner {
   /** Swap rules, keeping state; throws (RuleLoadError) before changing anything when they do not compile. */
   setRules(rules: RuleSet): void {
     const scheduled = this.options.scheduled?.(rules) ?? null;
+    // Batches stored before the swap go through under the rules in force when they were stored.
+    this.catchUp();
     this.engine.setRules(rules);
     this.scheduled = scheduled;
   }
@@ -122,6 +160,7 @@ export class DetectionRunner {
    * stored. Replay and a live run that stops after the same events end in the same alerts.
    */
   async finish(): Promise<void> {
+    this.catchUp();
     try {
       this.feed(this.buffer.drain());
       this.engine.flush();
