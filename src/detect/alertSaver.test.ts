@@ -113,11 +113,23 @@ describe('AlertSaver', () => {
     const gate = new Promise<void>((r) => {
       open = r;
     });
-    const gated = { ...store, save: async (a: readonly Alert[]) => gate.then(() => store.save(a)) };
+    let saving!: () => void;
+    const started = new Promise<void>((r) => {
+      saving = r;
+    });
+    const gated = {
+      ...store,
+      save: async (a: readonly Alert[]) => {
+        saving();
+        await gate;
+        await store.save(a);
+      },
+    };
     const saver = new AlertSaver({ alerts: gated, logger });
     saver.setStoredUntil(Number.NEGATIVE_INFINITY);
     saver.addEarly(alert(), T);
-    const first = saver.flush(); // storage slow (or retrying): the insert has not returned
+    const first = saver.flush();
+    await started; // storage slow (or retrying): the insert has not returned
     saver.withdraw(alert());
     const second = saver.flush();
     open();
@@ -131,8 +143,39 @@ describe('AlertSaver', () => {
     saver.setStoredUntil(Number.NEGATIVE_INFINITY);
     saver.addEarly(alert(), T);
     const first = saver.flush();
+    await Promise.resolve(); // the save has taken the alert
     saver.addEarly(alert({ evidence: ['e2'] }), T);
     await Promise.all([first, saver.flush()]);
     expect(saves).toEqual([1]);
+  });
+
+  it('does not save again an early alert the engine takes over unchanged', async () => {
+    const { store, saves, rows } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(Number.NEGATIVE_INFINITY);
+    saver.addEarly(alert({ kind: 'out_of_scope' }), T);
+    await saver.flush();
+    saver.add(alert({ kind: 'out_of_scope' }), 'opened', T);
+    await saver.flush();
+    expect(saves).toEqual([1]);
+    saver.add(alert({ kind: 'out_of_scope', count: 2, evidence: ['e1', 'e2'] }), 'updated', T);
+    await saver.flush();
+    expect(saves).toEqual([1, 1]);
+    expect(rows.get('a1')).toMatchObject({ count: 2, status: 'open' });
+  });
+
+  it('saves what is flushed during a save in one save after it', async () => {
+    const { store, saves } = fakeAlertStore();
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(Number.NEGATIVE_INFINITY);
+    saver.add(alert({ id: 'a1' }), 'opened', T);
+    const first = saver.flush();
+    await Promise.resolve(); // the first save is under way
+    saver.add(alert({ id: 'a2' }), 'opened', T);
+    const second = saver.flush();
+    saver.add(alert({ id: 'a3' }), 'opened', T);
+    const third = saver.flush();
+    await Promise.all([first, second, third]);
+    expect(saves).toEqual([1, 2]);
   });
 });

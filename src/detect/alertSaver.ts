@@ -55,7 +55,14 @@ export class AlertSaver {
   private readonly withdrawnHere = new Set<string>();
   /** Windows starting at or before this may hold alerts saved by an earlier run. */
   private storedUntil = Number.POSITIVE_INFINITY;
+  /**
+   * Early alerts as saved, until the engine takes them over: most takeovers are the very same
+   * alert (one use, in event-time order now), and saving it again would change nothing stored.
+   */
+  private readonly earlyStates = new Map<string, string>();
   private chain: Promise<void> = Promise.resolve();
+  /** The save that will take what is pending when it starts; null when none is waiting. */
+  private next: Promise<void> | null = null;
   private readonly log: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
   saved = 0;
@@ -115,18 +122,41 @@ export class AlertSaver {
       });
   }
 
-  /** Write what is pending; resolves once it and every earlier flush are stored. */
+  /**
+   * Write what is pending; resolves once it and every earlier flush are stored. One save runs at
+   * a time: what is flushed while one runs goes in the next, with whatever else became pending
+   * meanwhile, so a slow store gets fewer and larger saves instead of a growing queue of small ones.
+   */
   flush(): Promise<void> {
     if (this.pending.size === 0) return this.chain;
-    const batch = [...this.pending.values()];
+    if (this.next === null) {
+      const next = this.chain.then(async () => {
+        this.next = null;
+        const batch = this.take();
+        if (batch.length > 0) await this.write(batch);
+        // Stored (now in `written`), or rejected for good: no longer on its way either way.
+        for (const p of batch) this.writing.delete(p.alert.id);
+      });
+      this.next = next;
+      this.chain = next;
+    }
+    return this.next;
+  }
+
+  /** What is pending, less the engine's takeovers of early alerts that change nothing that is stored. */
+  private take(): Pending[] {
+    const batch: Pending[] = [];
+    for (const p of this.pending.values()) {
+      const early = this.earlyStates.get(p.alert.id);
+      if (early !== undefined && p.source !== 'early') {
+        this.earlyStates.delete(p.alert.id);
+        if (p.source === 'engine' && early === JSON.stringify(p.alert)) continue;
+      }
+      this.writing.set(p.alert.id, p.windowStart);
+      batch.push(p);
+    }
     this.pending = new Map();
-    for (const p of batch) this.writing.set(p.alert.id, p.windowStart);
-    this.chain = this.chain.then(async () => {
-      await this.write(batch);
-      // Stored (now in `written`), or rejected for good: no longer on its way either way.
-      for (const p of batch) this.writing.delete(p.alert.id);
-    });
-    return this.chain;
+    return batch;
   }
 
   private async write(batch: Pending[]): Promise<void> {
@@ -202,6 +232,11 @@ export class AlertSaver {
 
   private remember(p: Pending): void {
     const id = p.alert.id;
+    if (p.source === 'early') {
+      this.earlyStates.set(id, JSON.stringify(p.alert));
+      if (this.earlyStates.size > (this.options.maxBases ?? 100_000))
+        this.earlyStates.delete(this.earlyStates.keys().next().value as string);
+    }
     if (!this.bases.has(id)) this.setBase(id, undefined);
     this.written.delete(id);
     this.written.set(id, p.windowStart);
