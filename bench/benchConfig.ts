@@ -14,6 +14,8 @@ export function benchConfig(opts: {
   groupId?: string;
 }): Config {
   return loadConfig({
+    // The one setting a run may vary: decode threads, to compare against decoding on the main thread.
+    env: { CHOIR_DECODE_WORKERS: process.env.CHOIR_DECODE_WORKERS },
     overrides: {
       log_level: process.env.BENCH_LOG_LEVEL ?? 'warn',
       storage: { data_dir: opts.dataDir, database: opts.database },

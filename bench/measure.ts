@@ -21,6 +21,15 @@ export function peakRssMiB(): number {
   return round(process.resourceUsage().maxRSS / 1024, 1);
 }
 
+/**
+ * CPU time this process used since `since`, per event, in µs: every thread's (chDB's too), so a
+ * figure that other load on the machine skews far less than a rate.
+ */
+export function cpuMicrosPerEvent(since: NodeJS.CpuUsage, events: number): number {
+  const u = process.cpuUsage(since);
+  return round((u.user + u.system) / events, 1);
+}
+
 export function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;

@@ -3,11 +3,10 @@ import { type ApiOptions, startApi } from './api/server.js';
 import type { Config } from './config/config.js';
 import { resolveFingerprintKey } from './config/fingerprintKey.js';
 import { type Detection, startDetection } from './detect/startDetection.js';
-import { adapters } from './events/adapters/index.js';
-import { createDecoder, type Decoder, type RecordMapper } from './events/decode.js';
-import { createFingerprinter } from './events/secrets.js';
-import { createValidator } from './events/validate.js';
+import type { Decoder } from './events/decode.js';
+import { decodersFor } from './events/decoders.js';
 import { Batcher, type BatcherOptions } from './ingest/batcher.js';
+import { createDecodePool } from './ingest/decodePool.js';
 import { createKafkaConsumer } from './ingest/kafkaClient.js';
 import { startKafkaSource } from './ingest/kafkaSource.js';
 import type { Logger } from './logger.js';
@@ -36,18 +35,9 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
   });
 }
 
-/** One decoder per input format, built once: schema compiled once, adapters bound to the fingerprint key. */
+/** One decoder per input format (see events/decoders.ts), keyed with this deployment's fingerprint key. */
 export function createDecoders(config: Config): (format: string) => Decoder | null {
-  const validate = createValidator();
-  const fingerprint = createFingerprinter(resolveFingerprintKey(config));
-  const decoders = new Map<string, Decoder>([
-    ['choir', createDecoder({ validate, fingerprint, mapper: null })],
-  ]);
-  for (const [format, adapter] of Object.entries(adapters)) {
-    const mapper: RecordMapper = (record) => adapter.map(record, { fingerprint });
-    decoders.set(format, createDecoder({ validate, fingerprint, mapper }));
-  }
-  return (format) => decoders.get(format) ?? null;
+  return decodersFor(resolveFingerprintKey(config));
 }
 
 export function createBatcher(
@@ -101,16 +91,24 @@ export async function serve(config: Config, logger: Logger, deps: { store?: Stor
       topics: config.kafka.topics,
       logger,
     });
+    const pool = createDecodePool({
+      fingerprintKey: resolveFingerprintKey(config),
+      workers: config.ingest.decode_workers,
+      logger,
+    });
     const source = startKafkaSource({
       consumer,
       batcher,
       logger,
       // Room for the batch being inserted, the next one being encoded and fetches decoded meanwhile.
       maxPendingRows: config.ingest.batch_rows * 4,
-      decoderFor: (topic) => decoderFor(config.kafka.formats[topic] ?? 'choir')!,
+      decode: (topic, batch) => pool.decode(config.kafka.formats[topic] ?? 'choir', batch),
     });
     await source.started;
-    stops.push(() => source.stop());
+    stops.push(
+      () => source.stop(),
+      () => pool.close(),
+    );
     logger.info({ brokers: config.kafka.brokers, topics: config.kafka.topics }, 'kafka source running');
   }
 

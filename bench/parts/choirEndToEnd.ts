@@ -1,7 +1,7 @@
 import { openStore, serve } from '../../src/index.js';
 import { createLogger } from '../../src/logger.js';
 import { benchConfig, uniqueName } from '../benchConfig.js';
-import { log, peakRssMiB, rate, round, steadyRate, waitForCount } from '../measure.js';
+import { cpuMicrosPerEvent, log, peakRssMiB, rate, round, steadyRate, waitForCount } from '../measure.js';
 import { timedStore } from '../timedStore.js';
 
 /**
@@ -18,10 +18,12 @@ export async function choirEndToEnd(topic: string, n: number, dataDir: string) {
   const count = async () =>
     Number((await opened.query<{ n: string }>(`SELECT count() AS n FROM ${table}`))[0]!.n);
 
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const running = await serve(config, logger, { store: timed.store });
   const { firstRowMs, doneMs } = await waitForCount(count, n, started, { label: 'choir_end_to_end' });
   const peak = peakRssMiB();
+  const cpuPerEvent = cpuMicrosPerEvent(cpu, n);
   await running.stop();
 
   const [u] = await opened.query<{ ids: string; rows: string }>(
@@ -34,7 +36,9 @@ export async function choirEndToEnd(topic: string, n: number, dataDir: string) {
     ...rate(n, doneMs),
     first_row_s: round(firstRowMs / 1000, 3),
     steady_events_per_s: steadyRate(n, firstRowMs, doneMs),
+    cpu_us_per_event: cpuPerEvent,
     exactly_once: unique === n && Number(u!.rows) === n,
+    decode_workers: config.ingest.decode_workers,
     store_calls: timed.report(),
     peak_rss_mib: peak,
   };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { ChoirError } from '../errors.js';
 
@@ -33,6 +33,8 @@ export interface Config {
     batch_ms: number;
     /** Upper bound for one retry back-off when storage is failing. */
     max_backoff_ms: number;
+    /** Threads decoding Kafka records off the main thread; 0 decodes on it. */
+    decode_workers: number;
   };
   kafka: {
     /** Empty: no Kafka source. */
@@ -83,7 +85,13 @@ export const DEFAULT_CONFIG: Config = {
     retention_days: 0,
     writer_id: '',
   },
-  ingest: { batch_rows: 20_000, batch_ms: 500, max_backoff_ms: 10_000 },
+  ingest: {
+    batch_rows: 20_000,
+    batch_ms: 500,
+    max_backoff_ms: 10_000,
+    // One core stays with the main thread (Kafka, batcher, detection); ClickHouse uses its own threads.
+    decode_workers: Math.max(1, Math.min(4, availableParallelism() - 1)),
+  },
   kafka: { brokers: [], topics: ['choir.events'], group_id: 'choir', client_id: 'choir', formats: {} },
   http: { enabled: true, host: '127.0.0.1', port: 8080, max_body_bytes: 10 * 1024 * 1024, api_keys: [] },
   security: { fingerprint_key: '', chain_key: '' },
@@ -104,6 +112,7 @@ const ENV_KEYS: Record<string, { key: string; list?: boolean }> = {
   CLICKHOUSE_DATABASE: { key: 'storage.database' },
   CHOIR_DATA_DIR: { key: 'storage.data_dir' },
   CHOIR_RETENTION_DAYS: { key: 'storage.retention_days' },
+  CHOIR_DECODE_WORKERS: { key: 'ingest.decode_workers' },
   KAFKA_BROKERS: { key: 'kafka.brokers', list: true },
   KAFKA_TOPICS: { key: 'kafka.topics', list: true },
   KAFKA_GROUP_ID: { key: 'kafka.group_id' },
@@ -291,6 +300,7 @@ function validate(t: Tree): Config {
       batch_rows: int(i.batch_rows, 'ingest.batch_rows', 1, 1_000_000),
       batch_ms: int(i.batch_ms, 'ingest.batch_ms', 1, 600_000),
       max_backoff_ms: int(i.max_backoff_ms, 'ingest.max_backoff_ms', 10, 600_000),
+      decode_workers: int(i.decode_workers, 'ingest.decode_workers', 0, 64),
     },
     kafka: {
       brokers,

@@ -59,6 +59,32 @@ const batcher = (store: Store, batchRows = 100) =>
   });
 
 describe('Batcher', () => {
+  it('stores a row once when the next batch repeats it while the first is still being inserted', async () => {
+    const m = memoryStore();
+    const insert = m.store.insertEvents;
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let held = false;
+    m.store.insertEvents = async (rows, token) => {
+      if (!held) {
+        held = true;
+        await gate;
+      }
+      return insert(rows, token);
+    };
+    const b = batcher(m.store, 2);
+    const first = b.write([row('a'), row('b')]);
+    // Flushed at once: its look-up runs now, while 'b' is still on its way into the log.
+    const second = b.write([row('b'), row('c')]);
+    await new Promise((r) => setImmediate(r));
+    release();
+    expect(await first).toEqual({ stored: 2, duplicates: 0, deadLettered: 0 });
+    expect(await second).toEqual({ stored: 1, duplicates: 1, deadLettered: 0 });
+    expect(m.events.map((e) => e.id).sort()).toEqual(['a', 'b', 'c']);
+  });
+
   it('flushes when the row limit is reached without waiting for the timer', async () => {
     const m = memoryStore();
     const b = new Batcher({

@@ -45,6 +45,9 @@ export class Batcher {
   /** Rows accepted and not yet stored: buffered, queued behind a flush, or being inserted. */
   private unstored = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Batches stored so far, and the ids of the latest of them (see `store`). */
+  private stores = 0;
+  private recent: { events: Set<string>; deadLetters: Set<string> }[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly log: Logger;
@@ -76,15 +79,22 @@ export class Batcher {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.waiters;
+    const waiters = this.waiters;
     this.waiters = [];
     this.buffered = 0;
-    if (batch.length > 0) {
-      const n = batch.reduce((sum, w) => sum + w.events.length + w.deadLetters.length, 0);
-      // Encode now, while an earlier insert may still run in ClickHouse, rather than after it.
-      this.opts.store.prepareEvents?.(batch.flatMap((w) => w.events));
+    if (waiters.length > 0) {
+      const batch: Batch = {
+        waiters,
+        events: uniqueById(waiters.flatMap((w) => w.events)),
+        deadLetters: uniqueById(waiters.flatMap((w) => w.deadLetters)),
+      };
+      const n = waiters.reduce((sum, w) => sum + w.events.length + w.deadLetters.length, 0);
+      // Encode now, and look up which rows are already stored, while an earlier insert may still
+      // run in ClickHouse, rather than after it.
+      this.opts.store.prepareEvents?.(batch.events);
+      const lookup = this.lookUp(batch);
       this.flushing = this.flushing
-        .then(() => this.writeBatch(batch))
+        .then(() => this.writeBatch(batch, lookup))
         .finally(() => {
           this.unstored -= n;
         });
@@ -97,24 +107,25 @@ export class Batcher {
     this.closed = true;
   }
 
-  private async writeBatch(batch: Waiter[]): Promise<void> {
+  private async writeBatch(batch: Batch, early: Lookup): Promise<void> {
     // Ids an earlier attempt inserted: a landed insert whose acknowledgement was lost is still ours.
     const tried = new Set<string>();
     let inserted: EventRow[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
-        const stored = await this.store(batch, tried);
+        // A retry looks again: the failed attempt may have stored some rows after all.
+        const stored = await this.store(batch, attempt === 1 ? early : this.lookUp(batch), tried);
         const { seenEvents, seenDead } = stored;
         // Ids seen so far in this batch count as duplicates for later writers (and later rows) too.
         const claimed = new Set(seenEvents);
         const claimedDead = new Set(seenDead);
-        for (const w of batch) w.resolve(receipt(w, claimed, claimedDead));
+        for (const w of batch.waiters) w.resolve(receipt(w, claimed, claimedDead));
         inserted = stored.inserted;
         break;
       } catch (err) {
         if (!isRetriable(err)) {
           this.log.error({ err: errorMessage(err) }, 'batch rejected by storage; not retrying');
-          for (const w of batch) w.reject(err);
+          for (const w of batch.waiters) w.reject(err);
           return;
         }
         const delay = Math.min(this.opts.maxBackoffMs, 100 * 2 ** Math.min(attempt, 16));
@@ -129,42 +140,70 @@ export class Batcher {
   }
 
   /**
-   * One attempt. Rows already in the log are filtered out first, by id: that is what makes a
-   * redelivered Kafka batch, a retried insert whose acknowledgement was lost, or a second run
-   * over the same file store nothing twice. The insert token guards the same insert retried by ClickHouse.
+   * Which of the batch's rows the log already holds, by id: what makes a redelivered Kafka batch,
+   * a retried insert whose acknowledgement was lost, or a second run over the same file store
+   * nothing twice. Started before the inserts ahead of it finish: `store` adds what they stored.
    */
-  private async store(
-    batch: Waiter[],
-    tried: Set<string>,
-  ): Promise<{ seenEvents: Set<string>; seenDead: Set<string>; inserted: EventRow[] }> {
+  private lookUp(batch: Batch): Lookup {
     const { store } = this.opts;
-    const events = uniqueById(batch.flatMap((w) => w.events));
-    const dead = uniqueById(batch.flatMap((w) => w.deadLetters));
     let from = Number.POSITIVE_INFINITY;
     let to = Number.NEGATIVE_INFINITY;
-    for (const e of events) {
+    for (const e of batch.events) {
       if (e.time < from) from = e.time;
       if (e.time > to) to = e.time;
     }
-    const started = performance.now();
-    const seenEvents = await store.storedEventIds(
-      events.map((e) => e.id),
-      from,
-      to,
-    );
-    const seenDead = await store.storedDeadLetterIds(dead.map((d) => d.id));
+    const found = Promise.all([
+      store.storedEventIds(
+        batch.events.map((e) => e.id),
+        from,
+        to,
+      ),
+      store.storedDeadLetterIds(batch.deadLetters.map((d) => d.id)),
+    ]);
+    // Its failure is the attempt's, reported when the attempt awaits it.
+    found.catch(() => {});
+    return { after: this.stores, startedAt: performance.now(), found };
+  }
+
+  /** One attempt: insert the rows the log does not hold yet. The insert token guards the same insert retried by ClickHouse. */
+  private async store(
+    batch: Batch,
+    lookup: Lookup,
+    tried: Set<string>,
+  ): Promise<{ seenEvents: Set<string>; seenDead: Set<string>; inserted: EventRow[] }> {
+    const { store } = this.opts;
+    const { events, deadLetters: dead } = batch;
+    let [seenEvents, seenDead] = await lookup.found;
+    const missed = this.stores - lookup.after;
+    if (missed > this.recent.length) {
+      // Begun too long ago to complete from memory: look again.
+      [seenEvents, seenDead] = await this.lookUp(batch).found;
+    } else {
+      // Batches stored since the look-up began, which it may not have seen.
+      for (const r of this.recent.slice(this.recent.length - missed)) {
+        for (const e of events) if (r.events.has(e.id)) seenEvents.add(e.id);
+        for (const d of dead) if (r.deadLetters.has(d.id)) seenDead.add(d.id);
+      }
+    }
     const checked = performance.now();
     const newDead = dead.filter((d) => !seenDead.has(d.id));
     const newEvents = events.filter((e) => !seenEvents.has(e.id));
     await store.insertDeadLetters(newDead, dedupToken(newDead));
     for (const e of newEvents) tried.add(e.id);
     await store.insertEvents(newEvents, dedupToken(newEvents));
+    // Every row of the batch is in the log now.
+    this.stores++;
+    this.recent.push({
+      events: new Set(events.map((e) => e.id)),
+      deadLetters: new Set(dead.map((d) => d.id)),
+    });
+    if (this.recent.length > RECENT_BATCHES) this.recent.shift();
     this.log.debug(
       {
         rows: newEvents.length,
         dead_letters: newDead.length,
         duplicates: events.length - newEvents.length,
-        dedup_ms: Math.round(checked - started),
+        dedup_ms: Math.round(checked - lookup.startedAt),
         insert_ms: Math.round(performance.now() - checked),
       },
       'batch stored',
@@ -172,6 +211,26 @@ export class Batcher {
     return { seenEvents, seenDead, inserted: events.filter((e) => tried.has(e.id)) };
   }
 }
+
+/** A batch as flushed: its writers, and their rows with repeats inside the batch dropped. */
+interface Batch {
+  waiters: Waiter[];
+  events: EventRow[];
+  deadLetters: DeadLetter[];
+}
+
+/** A look-up of a batch's ids, and how many batches had been stored when it began. */
+interface Lookup {
+  after: number;
+  startedAt: number;
+  found: Promise<[Set<string>, Set<string>]>;
+}
+
+/**
+ * Ids of the last batches stored, for look-ups that began before those were: a few more than can
+ * be queued behind an insert (sources push back at about four batches pending).
+ */
+const RECENT_BATCHES = 8;
 
 function uniqueById<T extends { id: string }>(rows: T[]): T[] {
   const seen = new Set<string>();

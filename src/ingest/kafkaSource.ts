@@ -1,8 +1,8 @@
-import type { Decoder } from '../events/decode.js';
 import type { Logger } from '../logger.js';
 import type { Batcher } from './batcher.js';
+import type { RecordBatch } from './decodeBatch.js';
 import type { KafkaConsumerPort } from './kafkaClient.js';
-import { type RawRecord, toRows } from './toRows.js';
+import type { Rows } from './toRows.js';
 
 export interface KafkaSourceStats {
   batches: number;
@@ -19,26 +19,24 @@ export interface KafkaSourceStats {
  */
 export function startKafkaSource(opts: {
   consumer: KafkaConsumerPort;
-  decoderFor: (topic: string) => Decoder;
+  /** Decode one batch of a topic (decodePool.ts: in a worker, in the topic's format). */
+  decode: (topic: string, batch: RecordBatch) => Promise<Rows>;
   batcher: Batcher;
   logger: Logger;
   /** Rows accepted but not yet stored above which a batch waits for its own storage. */
   maxPendingRows: number;
-  now?: () => number;
 }): { stats: KafkaSourceStats; started: Promise<void>; stop(): Promise<void> } {
   const log = opts.logger.child({ module: 'kafka-source' });
-  const now = opts.now ?? Date.now;
   const { maxPendingRows } = opts;
   const stats: KafkaSourceStats = { batches: 0, stored: 0, duplicates: 0, deadLettered: 0, ignored: 0 };
 
   const started = opts.consumer.run(async (batch, ctl) => {
-    const decode = opts.decoderFor(batch.topic);
-    const source = `kafka:${batch.topic}`;
-    const records: RawRecord[] = batch.messages.map((m) => ({
-      text: m.value ? m.value.toString('utf8') : '',
-      origin: { source, partition: batch.partition, offset: Number(m.offset) },
-    }));
-    const rows = toRows(records, decode, now());
+    const rows = await opts.decode(batch.topic, {
+      source: `kafka:${batch.topic}`,
+      partition: batch.partition,
+      offsets: batch.messages.map((m) => Number(m.offset)),
+      values: batch.messages.map((m) => m.value),
+    });
     for (const r of rows.ignored) log.debug({ ...r.origin, reason: r.reason }, 'record ignored');
     stats.ignored += rows.ignored.length;
     const durable = opts.batcher.write(rows.events, rows.deadLetters).then((receipt) => {

@@ -44,6 +44,11 @@ export interface CanonicalForm<Row> {
   digest(row: Row): Buffer;
   digests(rows: readonly Row[]): Buffer[];
   /**
+   * Take a row's bytes and digest as a decode worker computed them with this same form (see
+   * ingest/decodeBatch.ts): the insert and the chain then use them as if encoded here.
+   */
+  remember(row: Row, bytes: Buffer, digest: Buffer): void;
+  /**
    * Drop what is remembered of these rows, once they are stored: rows that live on elsewhere
    * (detection holds some for a while) then keep no encoding buffers alive.
    */
@@ -140,6 +145,9 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
     line: (row) => encoded(row).bytes.toString('utf8'),
     digest,
     digests: (rows) => rows.map(digest),
+    remember(row, bytes, digest) {
+      seen.set(row, { bytes, digest });
+    },
     forget(rows) {
       for (const r of rows) seen.delete(r);
     },

@@ -23,22 +23,25 @@ interface ChdbRawInsert {
 export function createClickHouseStore(storage: Config['storage']): Store {
   const mode = storage.clickhouse_url ? 'server' : 'embedded';
   let client: ClickHouseClient;
+  /** Reads go through their own connection, so a look-up runs while an insert is still in progress. */
+  let reader: ClickHouseClient;
   let connection: unknown = null;
   if (storage.clickhouse_url) {
+    // A server takes concurrent requests on the client's pool of HTTP connections.
     client = createClient({
       url: storage.clickhouse_url,
       username: storage.username,
       password: storage.password,
       request_timeout: 60_000,
     });
+    reader = client;
   } else {
     mkdirSync(storage.data_dir, { recursive: true });
-    // chdb types its Connection against @clickhouse/client-common, which the client now bundles itself:
-    // the shapes match at run time, the declarations come from two packages.
+    // One chDB connection runs one statement at a time; connections on the same data directory
+    // share the engine and run side by side.
     connection = createChdbConnection({ path: storage.data_dir });
-    client = createClient({
-      connection: connection as NonNullable<Parameters<typeof createClient>[0]>['connection'],
-    });
+    client = chdbClient(connection);
+    reader = chdbClient(createChdbConnection({ path: storage.data_dir }));
   }
   const db = storage.database;
 
@@ -88,7 +91,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
       // Same output in both modes: 64-bit integers as JSON numbers (a server quotes them by default),
       // and a dedup look-up, which inlines a whole batch of ids, may be that long.
       const settings = { output_format_json_quote_64bit_integers: 0 as const, ...sizeFor(sql) };
-      const rs = await client.query({
+      const rs = await reader.query({
         query: sql,
         query_params: params,
         format: 'JSONEachRow',
@@ -138,8 +141,20 @@ export function createClickHouseStore(storage: Config['storage']): Store {
         throw storageError('command', err);
       }
     },
-    close: () => client.close(),
+    async close() {
+      if (reader !== client) await reader.close();
+      await client.close();
+    },
   };
+}
+
+/** A client over a chDB connection. */
+function chdbClient(connection: unknown): ClickHouseClient {
+  // chdb types its Connection against @clickhouse/client-common, which the client now bundles itself:
+  // the shapes match at run time, the declarations come from two packages.
+  return createClient({
+    connection: connection as NonNullable<Parameters<typeof createClient>[0]>['connection'],
+  });
 }
 
 /** Above this many ids, a dedup look-up reads the ids rather than asking the bloom filter. */
