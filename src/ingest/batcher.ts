@@ -83,10 +83,14 @@ export class Batcher {
     this.waiters = [];
     this.buffered = 0;
     if (waiters.length > 0) {
+      const events = uniqueById(waiters.flatMap((w) => w.events));
+      const deadLetters = uniqueById(waiters.flatMap((w) => w.deadLetters));
       const batch: Batch = {
         waiters,
-        events: uniqueById(waiters.flatMap((w) => w.events)),
-        deadLetters: uniqueById(waiters.flatMap((w) => w.deadLetters)),
+        events: events.rows,
+        deadLetters: deadLetters.rows,
+        ids: { events: events.ids, deadLetters: deadLetters.ids },
+        repeats: events.repeats || deadLetters.repeats,
       };
       const n = waiters.reduce((sum, w) => sum + w.events.length + w.deadLetters.length, 0);
       // Encode now, and look up which rows are already stored, while an earlier insert may still
@@ -117,9 +121,15 @@ export class Batcher {
         const stored = await this.store(batch, attempt === 1 ? early : this.lookUp(batch), tried);
         const { seenEvents, seenDead } = stored;
         // Ids seen so far in this batch count as duplicates for later writers (and later rows) too.
-        const claimed = new Set(seenEvents);
-        const claimedDead = new Set(seenDead);
-        for (const w of batch.waiters) w.resolve(receipt(w, claimed, claimedDead));
+        if (seenEvents.size === 0 && seenDead.size === 0 && !batch.repeats) {
+          // Nothing was there before and nothing came twice: every row counts as stored.
+          for (const w of batch.waiters)
+            w.resolve({ stored: w.events.length, duplicates: 0, deadLettered: w.deadLetters.length });
+        } else {
+          const claimed = new Set(seenEvents);
+          const claimedDead = new Set(seenDead);
+          for (const w of batch.waiters) w.resolve(receipt(w, claimed, claimedDead));
+        }
         inserted = stored.inserted;
         break;
       } catch (err) {
@@ -189,14 +199,16 @@ export class Batcher {
     const newDead = dead.filter((d) => !seenDead.has(d.id));
     const newEvents = events.filter((e) => !seenEvents.has(e.id));
     await store.insertDeadLetters(newDead, dedupToken(newDead));
-    for (const e of newEvents) tried.add(e.id);
-    await store.insertEvents(newEvents, dedupToken(newEvents));
+    try {
+      await store.insertEvents(newEvents, dedupToken(newEvents));
+    } catch (err) {
+      // The insert may have landed anyway: then these rows are this batch's, found by the next look-up.
+      for (const e of newEvents) tried.add(e.id);
+      throw err;
+    }
     // Every row of the batch is in the log now.
     this.stores++;
-    this.recent.push({
-      events: new Set(events.map((e) => e.id)),
-      deadLetters: new Set(dead.map((d) => d.id)),
-    });
+    this.recent.push(batch.ids);
     if (this.recent.length > RECENT_BATCHES) this.recent.shift();
     this.log.debug(
       {
@@ -208,7 +220,9 @@ export class Batcher {
       },
       'batch stored',
     );
-    return { seenEvents, seenDead, inserted: events.filter((e) => tried.has(e.id)) };
+    const inserted =
+      tried.size === 0 ? newEvents : events.filter((e) => !seenEvents.has(e.id) || tried.has(e.id));
+    return { seenEvents, seenDead, inserted };
   }
 }
 
@@ -217,6 +231,9 @@ interface Batch {
   waiters: Waiter[];
   events: EventRow[];
   deadLetters: DeadLetter[];
+  ids: { events: Set<string>; deadLetters: Set<string> };
+  /** Whether a row came more than once within the batch. */
+  repeats: boolean;
 }
 
 /** A look-up of a batch's ids, and how many batches had been stored when it began. */
@@ -232,9 +249,10 @@ interface Lookup {
  */
 const RECENT_BATCHES = 8;
 
-function uniqueById<T extends { id: string }>(rows: T[]): T[] {
-  const seen = new Set<string>();
-  return rows.filter((r) => !seen.has(r.id) && seen.add(r.id));
+function uniqueById<T extends { id: string }>(all: T[]): { rows: T[]; ids: Set<string>; repeats: boolean } {
+  const ids = new Set<string>();
+  const rows = all.filter((r) => !ids.has(r.id) && ids.add(r.id));
+  return { rows, ids, repeats: rows.length < all.length };
 }
 
 function dedupToken(rows: { id: string }[]): string {

@@ -70,6 +70,15 @@ export function packRequest(
   };
 }
 
+/** The records of a batch, as `toRows` takes them. */
+export function batchRecords(batch: RecordBatch): RawRecord[] {
+  const { source, partition } = batch;
+  return batch.values.map((v, i) => ({
+    text: v ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8') : '',
+    origin: { source, partition, offset: batch.offsets[i]! },
+  }));
+}
+
 /** The records of a request, as `toRows` takes them. */
 export function requestRecords(req: DecodeRequest): RawRecord[] {
   const texts = Buffer.from(req.texts.buffer, req.texts.byteOffset, req.texts.byteLength);

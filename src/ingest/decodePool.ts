@@ -3,13 +3,13 @@ import { decodersFor } from '../events/decoders.js';
 import type { Logger } from '../logger.js';
 import {
   adoptReply,
+  batchRecords,
   type DecodeReply,
   type DecodeRequest,
-  decodeRequest,
   packRequest,
   type RecordBatch,
 } from './decodeBatch.js';
-import type { Rows } from './toRows.js';
+import { type Rows, toRows } from './toRows.js';
 
 /**
  * Decoding off the main thread. Parsing, validating, normalising, redacting, encoding and hashing
@@ -41,11 +41,13 @@ export function createDecodePool(opts: {
 }): DecodePool {
   const now = opts.now ?? Date.now;
   if (opts.workers === 0) {
+    // The rows are encoded and hashed later, by the store, as rows from any other source.
     const decoderFor = decodersFor(opts.fingerprintKey);
     return {
       async decode(format, batch) {
-        const { request } = packRequest(format, batch, now());
-        return adoptReply(decodeRequest(request, decoderFor).reply);
+        const decode = decoderFor(format);
+        if (!decode) throw new Error(`no decoder for format "${format}"`);
+        return toRows(batchRecords(batch), decode, now());
       },
       async close() {},
     };

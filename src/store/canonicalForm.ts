@@ -91,8 +91,14 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
   const names = columns.map((c) => c.name);
   const kinds = columns.map((c) => c.kind);
   // Rows are immutable once decoded; the batcher encodes a batch ahead of its insert (while the
-  // previous insert runs), and the writer and the store then find the work done.
-  const seen = new WeakMap<Row, Encoded>();
+  // previous insert runs), and the writer and the store then find the work done. The encoding rides
+  // on the row itself, under a hidden key: a WeakMap of every row in flight cost the GC far more.
+  const key = Symbol(`canonical form of ${names[0]}…`);
+  type Carrier = Record<symbol, Encoded | undefined>;
+  const keep = (row: Row, e: Encoded) => {
+    if (key in row) (row as Carrier)[key] = e;
+    else Object.defineProperty(row, key, { value: e, writable: true, enumerable: false });
+  };
 
   const field = (kind: FieldKind, v: unknown): string => {
     switch (kind) {
@@ -125,10 +131,10 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
   };
 
   const encoded = (row: Row): Encoded => {
-    let e = seen.get(row);
+    let e = (row as Carrier)[key];
     if (!e) {
       e = { bytes: encodeRow(row), digest: null };
-      seen.set(row, e);
+      keep(row, e);
     }
     return e;
   };
@@ -146,10 +152,10 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
     digest,
     digests: (rows) => rows.map(digest),
     remember(row, bytes, digest) {
-      seen.set(row, { bytes, digest });
+      keep(row, { bytes, digest });
     },
     forget(rows) {
-      for (const r of rows) seen.delete(r);
+      for (const r of rows) if ((r as Carrier)[key]) (r as Carrier)[key] = undefined;
     },
     sqlDigest: `SHA256(formatRowNoNewline('TabSeparated', ${columns.map(sqlField).join(', ')}))`,
   };

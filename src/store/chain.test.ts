@@ -23,6 +23,25 @@ describe('contentHash()', () => {
     expect(contentHash([x, y])).toBe(contentHash([y, x]));
   });
 
+  it('orders thousands of digests, some sharing their first bytes, as a bytewise sort does', () => {
+    const digests = Array.from({ length: 5_000 }, (_, i) => digest(`row ${i}`));
+    // Same first 4 bytes, different after: the tie the fast sort must break by whole comparison.
+    for (let i = 0; i < 40; i++) {
+      const d = Buffer.from(digests[i]!);
+      d.writeUInt32BE(0xabcdef01, 0);
+      digests.push(d);
+    }
+    const reference = createHash('sha256')
+      .update(
+        Buffer.concat([...digests].sort(Buffer.compare))
+          .toString('hex')
+          .toUpperCase(),
+      )
+      .digest('hex');
+    expect(contentHash(digests)).toBe(reference);
+    expect(contentHash([...digests].reverse())).toBe(reference);
+  });
+
   it('changes when a row is added, removed or changed', () => {
     const rows = ['a', 'b', 'c'].map(digest);
     const base = contentHash(rows);

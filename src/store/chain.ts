@@ -69,15 +69,33 @@ export interface ChainStamp {
 
 /** SHA-256 over the row digests sorted bytewise; the verifier computes the same in SQL. */
 export function contentHash(digests: Buffer[]): string {
-  // Sort on a 48-bit prefix first: comparing numbers is far cheaper than Buffer.compare on every step.
-  const keys = digests.map((d) => d.readUIntBE(0, 6));
-  const order = digests.map((_, i) => i);
-  order.sort((a, b) => keys[a]! - keys[b]! || Buffer.compare(digests[a]!, digests[b]!));
-  const hex = Buffer.concat(order.map((i) => digests[i]!))
-    .toString('hex')
-    .toUpperCase();
-  return createHash('sha256').update(hex).digest('hex');
+  const n = digests.length;
+  if (n > MAX_SORT_ROWS) throw new Error(`a link holds at most ${MAX_SORT_ROWS} rows, not ${n}`);
+  // Sort numbers, not Buffers: each key is a digest's first 32 bits above its index (exact in a
+  // double), so a native sort without a comparator orders them; digests sharing those 32 bits are
+  // put in order after, by whole comparison.
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = digests[i]!.readUInt32BE(0) * MAX_SORT_ROWS + i;
+  keys.sort();
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = keys[i]! % MAX_SORT_ROWS;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    const prefix = Math.floor(keys[i]! / MAX_SORT_ROWS);
+    while (j < n && Math.floor(keys[j]! / MAX_SORT_ROWS) === prefix) j++;
+    if (j - i > 1) {
+      const run = order.slice(i, j).sort((a, b) => Buffer.compare(digests[a]!, digests[b]!));
+      for (let k = i; k < j; k++) order[k] = run[k - i]!;
+    }
+    i = j;
+  }
+  const all = Buffer.allocUnsafe(32 * n);
+  for (let i = 0; i < n; i++) digests[order[i]!]!.copy(all, 32 * i);
+  return createHash('sha256').update(all.toString('hex').toUpperCase()).digest('hex');
 }
+
+/** 2^21: room for a row index below a 32-bit prefix in a double's 53 exact bits (batch_rows ≤ 1,000,000). */
+const MAX_SORT_ROWS = 2 ** 21;
 
 export function linkHash(l: Omit<Link, 'batch_hash' | 'signature'>): string {
   const fields = [
