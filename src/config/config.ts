@@ -89,8 +89,9 @@ export const DEFAULT_CONFIG: Config = {
     batch_rows: 20_000,
     batch_ms: 500,
     max_backoff_ms: 10_000,
-    // One core stays with the main thread (Kafka, batcher, detection); ClickHouse uses its own threads.
-    decode_workers: Math.max(1, Math.min(4, availableParallelism() - 1)),
+    // A core for the main thread (Kafka, batcher, detection) and one for ClickHouse; workers get the
+    // rest. On 2 cores a worker only adds the cost of passing rows between threads (bench/ingest).
+    decode_workers: Math.max(0, Math.min(4, availableParallelism() - 2)),
   },
   kafka: { brokers: [], topics: ['choir.events'], group_id: 'choir', client_id: 'choir', formats: {} },
   http: { enabled: true, host: '127.0.0.1', port: 8080, max_body_bytes: 10 * 1024 * 1024, api_keys: [] },

@@ -11,7 +11,11 @@ const BAD_EVERY = 100; // 1% malformed
 describe('Kafka ▸ ClickHouse (real broker, real chDB)', () => {
   const topic = uniqueName('choir-it');
   const groupId = uniqueName('choir-group');
-  const config = testConfig({ kafka: { brokers: brokers(), topics: [topic], group_id: groupId } });
+  // Decoded in a worker thread here; kafkaCrash.test.ts decodes on the main thread (the 2-core default).
+  const config = testConfig({
+    kafka: { brokers: brokers(), topics: [topic], group_id: groupId },
+    ingest: { decode_workers: 1 },
+  });
   const logger = testLogger();
   let store: Store;
 
