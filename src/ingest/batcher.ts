@@ -256,9 +256,10 @@ function uniqueById<T extends { id: string }>(all: T[]): { rows: T[]; ids: Set<s
 }
 
 function dedupToken(rows: { id: string }[]): string {
-  const h = createHash('sha256');
-  for (const r of rows) h.update(r.id).update('\n');
-  return h.digest('hex');
+  // SHA-256 of every id followed by a newline, hashed in one call.
+  let text = '';
+  for (const r of rows) text += `${r.id}\n`;
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Count per writer, claiming ids as it goes: a row that appears twice is stored once, its copy is a duplicate. */
