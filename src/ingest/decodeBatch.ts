@@ -36,11 +36,9 @@ export interface DecodeReply {
   /** Each event's canonical line (canonicalForm.ts) back to back, line i ending at lineEnds[i]. */
   lines: Uint8Array;
   lineEnds: Uint32Array;
-  /** Each event's SHA-256 digest, 32 bytes apiece. */
-  digests: Uint8Array;
+  /** Each event's SHA-256 digest (lowercase hex). */
+  digests: string[];
 }
-
-const DIGEST_BYTES = 32;
 
 /** One request holding the batch's bytes in a buffer of its own, which is moved to the worker, not copied. */
 export function packRequest(
@@ -110,18 +108,17 @@ export function decodeRequest(
   for (const b of bytes) size += b.length;
   const lines = new Uint8Array(size);
   const lineEnds = new Uint32Array(events.length);
-  const digests = new Uint8Array(DIGEST_BYTES * events.length);
   let at = 0;
   for (let i = 0; i < events.length; i++) {
     lines.set(bytes[i]!, at);
     at += bytes[i]!.length;
     lineEnds[i] = at;
-    digests.set(form.digest(events[i]!), DIGEST_BYTES * i);
   }
+  const digests = form.digests(events);
   form.forget(events);
   return {
     reply: { rows, lines, lineEnds, digests },
-    transfer: [lines.buffer, lineEnds.buffer, digests.buffer],
+    transfer: [lines.buffer, lineEnds.buffer],
   };
 }
 
@@ -129,16 +126,11 @@ export function decodeRequest(
 export function adoptReply(reply: DecodeReply): Rows {
   const form = EVENTS_TABLE.form;
   const lines = Buffer.from(reply.lines.buffer, reply.lines.byteOffset, reply.lines.byteLength);
-  const digests = Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength);
   const events = reply.rows.events;
   let start = 0;
   for (let i = 0; i < events.length; i++) {
     const end = reply.lineEnds[i]!;
-    form.remember(
-      events[i]!,
-      lines.subarray(start, end),
-      digests.subarray(DIGEST_BYTES * i, DIGEST_BYTES * (i + 1)),
-    );
+    form.remember(events[i]!, lines.subarray(start, end), reply.digests[i]!);
     start = end;
   }
   return reply.rows;

@@ -31,7 +31,7 @@ describe('decode pool', () => {
       expect(rows.events.map((e) => e.id)).toEqual([`evt-${100 * i}`]);
       expect(rows.deadLetters).toHaveLength(2);
       const [worker, main] = [rows.events[0]!, onMain[i]!.events[0]!];
-      expect(EVENTS_TABLE.form.digest(worker).equals(EVENTS_TABLE.form.digest(main))).toBe(true);
+      expect(EVENTS_TABLE.form.digest(worker)).toBe(EVENTS_TABLE.form.digest(main));
     }
   });
 

@@ -46,12 +46,12 @@ describe('canonicalForm()', () => {
 
   it('hashes the UTF-8 bytes of the line with SHA-256', () => {
     const row = sample({ id: 'évènement😀' });
-    expect(form.digest(row)).toEqual(createHash('sha256').update(form.line(row), 'utf8').digest());
+    expect(form.digest(row)).toBe(createHash('sha256').update(form.line(row), 'utf8').digest('hex'));
     expect(form.digests([row, sample()])).toEqual([form.digest(row), form.digest(sample())]);
   });
 
   it('tells apart rows whose texts only move between columns or elements', () => {
-    const digest = (over: Partial<Sample>) => form.digest(sample(over)).toString('hex');
+    const digest = (over: Partial<Sample>) => form.digest(sample(over));
     const variants = [
       digest({ id: 'ab', scopes: [] }),
       digest({ id: 'a', scopes: ['b'] }),

@@ -29,8 +29,9 @@ export interface CanonicalColumn {
  * stored and hashed; and ClickHouse's `formatRowNoNewline('TabSeparated', …)` over the stored
  * columns (times through toUnixTimestamp64Milli) gives the same bytes back, so the verifier needs
  * no encoder of its own. The escaping is reversible, so two different rows never share a line:
- * no text can pass for a separator. The row digest is SHA-256 over the line's UTF-8 bytes; the
- * digest of a whole batch is in chain.ts.
+ * no text can pass for a separator. The row digest is SHA-256 over the line's UTF-8 bytes, kept as
+ * lowercase hex (a string costs the GC far less than a Buffer per row); the digest of a whole batch
+ * is in chain.ts.
  */
 export interface CanonicalForm<Row> {
   readonly columns: readonly CanonicalColumn[];
@@ -40,14 +41,14 @@ export interface CanonicalForm<Row> {
   bytes(row: Row): Buffer;
   /** The canonical line as text. */
   line(row: Row): string;
-  /** SHA-256 of the row's canonical bytes (remembered too). */
-  digest(row: Row): Buffer;
-  digests(rows: readonly Row[]): Buffer[];
+  /** SHA-256 of the row's canonical bytes in lowercase hex (remembered too). */
+  digest(row: Row): string;
+  digests(rows: readonly Row[]): string[];
   /**
    * Take a row's bytes and digest as a decode worker computed them with this same form (see
    * ingest/decodeBatch.ts): the insert and the chain then use them as if encoded here.
    */
-  remember(row: Row, bytes: Buffer, digest: Buffer): void;
+  remember(row: Row, bytes: Buffer, digest: string): void;
   /**
    * Drop what is remembered of these rows, once they are stored: rows that live on elsewhere
    * (detection holds some for a while) then keep no encoding buffers alive.
@@ -64,15 +65,15 @@ export interface CanonicalForm<Row> {
 export const CANONICAL_SETTINGS_SQL =
   "SETTINGS format_tsv_null_representation = '\\\\N', output_format_tsv_crlf_end_of_line = 0";
 
-/** One-shot hashing where Node has it (20.12+): no Hash object per row. */
-const sha256: (data: Buffer) => Buffer =
+/** One-shot hashing where Node has it (20.12+): no Hash object per row. Lowercase hex. */
+const sha256: (data: Buffer) => string =
   typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha256', data, 'buffer')
-    : (data) => crypto.createHash('sha256').update(data).digest();
+    ? (data) => crypto.hash('sha256', data, 'hex')
+    : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 interface Encoded {
   bytes: Buffer;
-  digest: Buffer | null;
+  digest: string | null;
 }
 
 /**

@@ -1,45 +1,42 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { contentHash, EMPTY_HEAD, GENESIS, linkBatch, linkHash, signatureValid } from './chain.js';
+import {
+  contentHash,
+  EMPTY_HEAD,
+  GENESIS,
+  linkBatch,
+  linkHash,
+  rowLocator,
+  signatureValid,
+} from './chain.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+/** Digests as the canonical form gives them: lowercase hex. */
+const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 const opts = { table: 'token_events', chainId: 'host-a', head: EMPTY_HEAD, time: 1_700_000_000_000, key: '' };
 
+/** The definition, over bytes: SHA-256 of the digests sorted bytewise, as uppercase hex. */
+const reference = (hex: string[]) =>
+  createHash('sha256')
+    .update(
+      Buffer.concat(hex.map((h) => Buffer.from(h, 'hex')).sort(Buffer.compare))
+        .toString('hex')
+        .toUpperCase(),
+    )
+    .digest('hex');
+
 describe('contentHash()', () => {
-  it('is SHA-256 over the sorted digests in uppercase hex', () => {
+  it('is SHA-256 over the digests sorted bytewise, in uppercase hex', () => {
     const [a, b] = [digest('a'), digest('b')];
-    const sorted = [a, b].sort(Buffer.compare);
-    const expected = createHash('sha256')
-      .update(Buffer.concat(sorted).toString('hex').toUpperCase())
-      .digest('hex');
-    expect(contentHash([a, b])).toBe(expected);
-    expect(contentHash([b, a])).toBe(expected);
+    expect(contentHash([a, b])).toBe(reference([a, b]));
+    expect(contentHash([b, a])).toBe(reference([a, b]));
   });
 
-  it('sorts digests that share a long prefix by their full bytes', () => {
-    const x = Buffer.alloc(32, 1);
-    const y = Buffer.alloc(32, 1);
-    y[31] = 0;
-    expect(contentHash([x, y])).toBe(contentHash([y, x]));
-  });
-
-  it('orders thousands of digests, some sharing their first bytes, as a bytewise sort does', () => {
+  it('orders thousands of digests, some sharing long prefixes, as a bytewise sort does', () => {
     const digests = Array.from({ length: 5_000 }, (_, i) => digest(`row ${i}`));
-    // Same first 4 bytes, different after: the tie the fast sort must break by whole comparison.
-    for (let i = 0; i < 40; i++) {
-      const d = Buffer.from(digests[i]!);
-      d.writeUInt32BE(0xabcdef01, 0);
-      digests.push(d);
-    }
-    const reference = createHash('sha256')
-      .update(
-        Buffer.concat([...digests].sort(Buffer.compare))
-          .toString('hex')
-          .toUpperCase(),
-      )
-      .digest('hex');
-    expect(contentHash(digests)).toBe(reference);
-    expect(contentHash([...digests].reverse())).toBe(reference);
+    for (let i = 0; i < 40; i++) digests.push(`abcdef01${digests[i]!.slice(8)}`);
+    digests.push(`${'01'.repeat(31)}00`, '01'.repeat(32));
+    expect(contentHash(digests)).toBe(reference(digests));
+    expect(contentHash([...digests].reverse())).toBe(reference(digests));
   });
 
   it('changes when a row is added, removed or changed', () => {
@@ -48,6 +45,14 @@ describe('contentHash()', () => {
     expect(contentHash(rows.slice(1))).not.toBe(base);
     expect(contentHash([...rows, digest('d')])).not.toBe(base);
     expect(contentHash([digest('A'), ...rows.slice(1)])).not.toBe(base);
+  });
+});
+
+describe('rowLocator()', () => {
+  it("reads a digest's first 4 bytes little-endian, as ClickHouse's reinterpretAsUInt32", () => {
+    for (const d of [digest('a'), digest('b'), `ff000080${'0'.repeat(56)}`]) {
+      expect(rowLocator(d)).toBe(Buffer.from(d, 'hex').readUInt32LE(0));
+    }
   });
 });
 
@@ -96,6 +101,6 @@ describe('linkBatch()', () => {
 
   it('gives each row its locator: the first 4 bytes of its digest', () => {
     const d = digest('a');
-    expect(linkBatch([d], opts).rowHashes[0]).toBe(d.readUInt32LE(0));
+    expect(linkBatch([d], opts).rowHashes[0]).toBe(Buffer.from(d, 'hex').readUInt32LE(0));
   });
 });

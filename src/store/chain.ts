@@ -67,35 +67,14 @@ export interface ChainStamp {
   rowHashes: Uint32Array;
 }
 
-/** SHA-256 over the row digests sorted bytewise; the verifier computes the same in SQL. */
-export function contentHash(digests: Buffer[]): string {
-  const n = digests.length;
-  if (n > MAX_SORT_ROWS) throw new Error(`a link holds at most ${MAX_SORT_ROWS} rows, not ${n}`);
-  // Sort numbers, not Buffers: each key is a digest's first 32 bits above its index (exact in a
-  // double), so a native sort without a comparator orders them; digests sharing those 32 bits are
-  // put in order after, by whole comparison.
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = digests[i]!.readUInt32BE(0) * MAX_SORT_ROWS + i;
-  keys.sort();
-  const order = new Array<number>(n);
-  for (let i = 0; i < n; i++) order[i] = keys[i]! % MAX_SORT_ROWS;
-  for (let i = 0; i < n; ) {
-    let j = i + 1;
-    const prefix = Math.floor(keys[i]! / MAX_SORT_ROWS);
-    while (j < n && Math.floor(keys[j]! / MAX_SORT_ROWS) === prefix) j++;
-    if (j - i > 1) {
-      const run = order.slice(i, j).sort((a, b) => Buffer.compare(digests[a]!, digests[b]!));
-      for (let k = i; k < j; k++) order[k] = run[k - i]!;
-    }
-    i = j;
-  }
-  const all = Buffer.allocUnsafe(32 * n);
-  for (let i = 0; i < n; i++) digests[order[i]!]!.copy(all, 32 * i);
-  return createHash('sha256').update(all.toString('hex').toUpperCase()).digest('hex');
+/**
+ * SHA-256 over the row digests sorted bytewise; the verifier computes the same in SQL. Digests come
+ * as lowercase hex of equal length, whose plain string order is their byte order.
+ */
+export function contentHash(digests: readonly string[]): string {
+  const sorted = [...digests].sort();
+  return createHash('sha256').update(sorted.join('').toUpperCase()).digest('hex');
 }
-
-/** 2^21: room for a row index below a 32-bit prefix in a double's 53 exact bits (batch_rows ≤ 1,000,000). */
-const MAX_SORT_ROWS = 2 ** 21;
 
 export function linkHash(l: Omit<Link, 'batch_hash' | 'signature'>): string {
   const fields = [
@@ -123,13 +102,17 @@ export function signatureValid(batchHash: string, signature: string, key: string
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 
-export function rowLocator(digest: Buffer): number {
-  return digest.readUInt32LE(0);
+/** The digest's first 4 bytes read little-endian (as ClickHouse's reinterpretAsUInt32 does). */
+export function rowLocator(digest: string): number {
+  return Number.parseInt(
+    digest.slice(6, 8) + digest.slice(4, 6) + digest.slice(2, 4) + digest.slice(0, 2),
+    16,
+  );
 }
 
 /** The link after `head` for a batch of rows given by their digests (in insert order). */
 export function linkBatch(
-  digests: Buffer[],
+  digests: readonly string[],
   opts: { table: string; chainId: string; head: Head; time: number; key: string },
 ): ChainStamp {
   const fields = {
