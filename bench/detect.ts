@@ -2,26 +2,36 @@
  * Detection benchmark: prints ONE JSON object; never a pass/fail test.
  * Usage: node --expose-gc --import tsx bench/detect.ts [--tokens 2000] [--days 12]
  *   [--events-per-day 100000] [--incidents 440] [--seed 1] [--memory-tokens 1000000]
- *   [--latency-seconds 60] [--rate 10000] [--latency-lateness 10000,250] [--skip-quality]
- *   [--skip-memory] [--skip-latency]
+ *   [--latency-seconds 60] [--rate 10000] [--latency-lateness 10000,250] [--probes 10] [--batch-ms N]
+ *   [--skip-quality] [--skip-memory] [--skip-latency]
  * (a) per-kind recall and overall precision on a labelled generated world (src/demo);
  * (b) stream-engine throughput over pre-decoded rows, every shipped rule on, one core;
  * (c) peak memory with --memory-tokens tracked tokens: the engine in a child process, fed by a
  *     generator child over a pipe (and on a synthetic stream); the generator's own figures apart;
  * (d) event-to-alert latency while `serve()` consumes Kafka at --rate events/s (needs a broker:
- *     KAFKA_BROKERS, default 127.0.0.1:19092), at the default allowed lateness and at 250 ms.
+ *     KAFKA_BROKERS, default 127.0.0.1:19092), at the default allowed lateness and at 250 ms;
+ *     the producer is a child process, adding --probes out_of_scope probe alerts a second.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRules } from '../src/detect/rules.js';
-import { intArg, parseArgs } from './args.js';
+import { intArg, parseArgs, stringArg } from './args.js';
 import { log, peakRssMiB } from './measure.js';
 import { detectMemory, engineChild, generatorChild, leanMemoryChild } from './parts/detectMemory.js';
 
 const args = parseArgs(process.argv.slice(2));
 
-if (args.get('child') === 'memory') {
+if (args.get('child') === 'latency-producer') {
+  const { produceLatencyWorld } = await import('./parts/detectLatencyProducer.js');
+  await produceLatencyWorld({
+    topic: stringArg(args, 'topic'),
+    rate: intArg(args, 'rate', 10_000),
+    seconds: intArg(args, 'latency-seconds', 60),
+    probesPerSecond: intArg(args, 'probes', 10),
+    out: stringArg(args, 'out'),
+  });
+} else if (args.get('child') === 'memory') {
   const tokens = intArg(args, 'tokens', 1_000_000);
   if (args.has('lean')) await leanMemoryChild(tokens);
   else if (args.has('generate')) await generatorChild(tokens);
@@ -59,7 +69,14 @@ if (args.get('child') === 'memory') {
       for (const latenessMs of latenesses) {
         log(`latency: ${rate}/s for ${seconds} s, allowed lateness ${latenessMs} ms`);
         (out.latency as unknown[]).push(
-          await detectLatency({ rate, seconds, latenessMs, dataDir: join(dir, `latency-${latenessMs}`) }),
+          await detectLatency({
+            rate,
+            seconds,
+            latenessMs,
+            probesPerSecond: intArg(args, 'probes', 10),
+            ...(args.has('batch-ms') ? { batchMs: intArg(args, 'batch-ms', 500) } : {}),
+            dataDir: join(dir, `latency-${latenessMs}`),
+          }),
         );
       }
     }

@@ -1,30 +1,38 @@
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
-import { createIsoFormatter } from '../../src/demo/isoTime.js';
-import { createWorld } from '../../src/demo/world.js';
 import { openStore, serve } from '../../src/index.js';
+import type { Batcher } from '../../src/ingest/batcher.js';
 import type { Store } from '../../src/store/store.js';
 import { BROKERS, benchConfig, uniqueName } from '../benchConfig.js';
 import { log, round } from '../measure.js';
+import { PROBE_PREFIX } from './detectLatencyProducer.js';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PARTITIONS = 6;
-const TICK_MS = 10;
-const SEND_CHUNK = 500;
 /** unknown_token waits `grace` (1 min) for a late issuance by design: its delay is not latency. */
 const BY_DESIGN_DELAYED = new Set(['unknown_token']);
 
 /**
- * (d): `serve()` with Kafka and detection on; a paced producer sends a generated world at
- * `rate` events/s, each event stamped with the time it is produced. Latency of an alert is
- * from the send of the event that opened it (its first evidence) to the moment the insert
- * that first stored it returned.
+ * (d): `serve()` with Kafka and detection on; a paced producer (a child process, as a real
+ * producer is another process) sends a generated world at `rate` events/s, each event stamped
+ * with the time it is produced, plus `probesPerSecond` probe uses that each open an out_of_scope
+ * alert (the world alone opens ~20 a minute, too few for a p99). Latency of an alert is from the
+ * send of the event that opened it (its first evidence) to the moment the insert into `alerts`
+ * that first stored it returned. `stages` splits that time, read off the store and the batcher.
  */
 export async function detectLatency(o: {
   rate: number;
   seconds: number;
   dataDir: string;
   latenessMs: number;
+  probesPerSecond: number;
+  /** ingest.batch_ms for this run; the shipped default when absent. */
+  batchMs?: number;
 }) {
   const topic = uniqueName('choir-detect');
   await createTopic(topic);
@@ -36,65 +44,31 @@ export async function detectLatency(o: {
   });
   config.detect.allowed_lateness_ms = o.latenessMs;
   config.detect.rules_dir = resolve('rules');
+  if (o.batchMs !== undefined) config.ingest.batch_ms = o.batchMs;
   const logger = pino({ level: 'warn' });
-  const stored = new Map<string, { at: number; kind: string; evidence: string }>();
-  const storedAt = new Map<string, number>();
-  const store = watchAlertInserts(await openStore(config, logger), stored, storedAt);
+  const timings = newTimings();
+  const store = watchStore(await openStore(config, logger), timings);
   const running = await serve(config, logger, { store });
+  watchBatcher(running.batcher, timings);
 
-  const now = Date.now();
-  const world = createWorld({
-    seed: 21,
-    start: now,
-    days: 1,
-    tokens: 20_000,
-    eventsPerDay: o.rate * 86_400,
-    quick: true,
-    incidentTimes: Array.from({ length: Math.floor(o.seconds * 2) }, (_, i) => now + 2_000 + i * 250),
-    scheduledIncidents: false,
-  });
-  const events = world.events();
-  const sentAt = new Map<string, number>();
-  const producer = new Kafka({
-    clientId: 'choir-bench-latency',
-    brokers: BROKERS,
-    logLevel: logLevel.WARN,
-  }).producer();
-  await producer.connect();
-  const iso = createIsoFormatter();
-  const sends: Promise<unknown>[] = [];
-  const began = Date.now();
-  let produced = 0;
-  while (Date.now() - began < o.seconds * 1000) {
-    const due = Math.floor(((Date.now() - began) / 1000) * o.rate);
-    const messages: { key: string; value: string }[] = [];
-    const at = Date.now();
-    for (; produced < due; produced++) {
-      const e = events.next().value;
-      if (!e) break;
-      // Event time = produce time (the world's order kept): detection sees a live stream.
-      e.time = iso(began + (produced * 1000) / o.rate);
-      sentAt.set(e.id, at);
-      messages.push({ key: e.token?.id ?? e.principal ?? '', value: JSON.stringify(e) });
-    }
-    // Bounded requests: after a stall of the event loop one tick may owe thousands of events.
-    for (let i = 0; i < messages.length; i += SEND_CHUNK)
-      sends.push(producer.send({ topic, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) }));
-    await new Promise((r) => setTimeout(r, TICK_MS));
-  }
-  await Promise.all(sends);
-  const produceSeconds = (Date.now() - began) / 1000;
-  await producer.disconnect();
-  log(`latency: produced ${produced} in ${produceSeconds.toFixed(1)} s; draining`);
+  const sentFile = join(o.dataDir, 'sent.tsv');
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const produced = await runProducer({ ...o, topic, out: sentFile });
+  loop.disable();
+  log('latency: draining');
   await new Promise((r) => setTimeout(r, 20_000));
   const storedEvents = (
     await store.query<{ n: number }>(`SELECT count() AS n FROM ${store.database}.token_events`)
   )[0]?.n;
-  const live = [...stored.values()];
+  const live = [...timings.alerts.values()];
   await running.stop();
   await store.close();
+  const sentAt = readSent(sentFile);
 
   const latencies = new Map<string, number[]>();
+  const world: number[] = [];
+  const probes: number[] = [];
   // The two halves of each latency: send to stored (Kafka + ingest), stored to alert stored (detection).
   const ingestMs: number[] = [];
   const detectMs: number[] = [];
@@ -104,18 +78,22 @@ export async function detectLatency(o: {
     const list = latencies.get(a.kind) ?? [];
     list.push(a.at - sent);
     latencies.set(a.kind, list);
-    const at = storedAt.get(a.evidence);
-    if (at !== undefined && !BY_DESIGN_DELAYED.has(a.kind)) {
+    if (BY_DESIGN_DELAYED.has(a.kind)) continue;
+    (a.evidence.startsWith(PROBE_PREFIX) ? probes : world).push(a.at - sent);
+    const at = timings.batches.get(a.evidence)?.done;
+    if (at !== undefined) {
       ingestMs.push(at - sent);
       detectMs.push(a.at - at);
     }
   }
-  const measured = [...latencies].filter(([k]) => !BY_DESIGN_DELAYED.has(k)).flatMap(([, l]) => l);
+  const measured = [...world, ...probes];
   return {
     allowed_lateness_ms: o.latenessMs,
+    batch_ms: config.ingest.batch_ms,
     target_events_per_s: o.rate,
-    produced,
-    produce_events_per_s: Math.round(produced / produceSeconds),
+    produced: produced.produced,
+    produce_events_per_s: Math.round(produced.produced / produced.seconds),
+    probes_sent: produced.probes,
     stored_events_after_drain: Number(storedEvents),
     alerts_measured: measured.length,
     p50_ms: percentile(measured, 0.5),
@@ -125,6 +103,8 @@ export async function detectLatency(o: {
     ingest_p99_ms: percentile(ingestMs, 0.99),
     detect_p50_ms: percentile(detectMs, 0.5),
     detect_p99_ms: percentile(detectMs, 0.99),
+    world_alerts: { n: world.length, p50_ms: percentile(world, 0.5), p99_ms: percentile(world, 0.99) },
+    probe_alerts: { n: probes.length, p50_ms: percentile(probes, 0.5), p99_ms: percentile(probes, 0.99) },
     by_kind: Object.fromEntries(
       [...latencies].map(([k, l]) => [
         k,
@@ -132,34 +112,145 @@ export async function detectLatency(o: {
       ]),
     ),
     excluded: [...BY_DESIGN_DELAYED],
+    stages: stages(live, sentAt, timings),
+    event_loop_delay_ms: {
+      p50: round(loop.percentile(50) / 1e6, 0),
+      p99: round(loop.percentile(99) / 1e6, 0),
+      max: round(loop.max / 1e6, 0),
+    },
   };
 }
 
-/** The store, with every insert into the alerts table timed: when it returned, which alerts it held first. */
-function watchAlertInserts(
-  store: Store,
-  stored: Map<string, { at: number; kind: string; evidence: string }>,
-  storedAt: Map<string, number>,
-): Store {
+/** The producer child (bench/detect.ts --child latency-producer); resolves with its figures. */
+function runProducer(o: {
+  topic: string;
+  rate: number;
+  seconds: number;
+  probesPerSecond: number;
+  out: string;
+}): Promise<{ produced: number; probes: number; seconds: number }> {
+  const args = ['--import', 'tsx', 'bench/detect.ts', '--child', 'latency-producer'];
+  args.push('--topic', o.topic, '--rate', String(o.rate), '--latency-seconds', String(o.seconds));
+  args.push('--probes', String(o.probesPerSecond), '--out', o.out);
+  const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((done, fail) => {
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.on('error', fail);
+    p.on('exit', (code) => {
+      if (code !== 0) fail(new Error(`latency producer exited ${code}`));
+      else done(JSON.parse(out.trim().split('\n').at(-1) as string));
+    });
+  });
+}
+
+function readSent(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab > 0) out.set(line.slice(0, tab), Number(line.slice(tab + 1)));
+  }
+  return out;
+}
+
+interface Timings {
+  /** Alerts by id: when the insert into `alerts` that first held them returned, kind, first evidence. */
+  alerts: Map<string, { at: number; kind: string; evidence: string }>;
+  /** When an event was handed to the batcher (decoded). */
+  written: Map<string, { t: number }>;
+  /** When the batch holding an event was flushed (its look-up of stored ids began). */
+  flushed: Map<string, { t: number }>;
+  /** The insert that stored an event: when it began and returned. */
+  batches: Map<string, { insert: number; done: number }>;
+  /** The alert_log insert that first held an alert opened by this event. */
+  logged: Map<string, { start: number; end: number }>;
+}
+
+function newTimings(): Timings {
+  return { alerts: new Map(), written: new Map(), flushed: new Map(), batches: new Map(), logged: new Map() };
+}
+
+/** Where each measured alert's latency went, stage by stage (p50/p99 of each). */
+function stages(
+  live: { at: number; kind: string; evidence: string }[],
+  sentAt: Map<string, number>,
+  timings: Timings,
+) {
+  const parts: Record<string, number[]> = {
+    kafka_and_decode: [],
+    batch_wait: [],
+    look_up_and_queue: [],
+    insert: [],
+    to_log_insert: [],
+    log_insert: [],
+    alerts_insert: [],
+  };
+  const add = (k: string, v: number) => parts[k]?.push(v);
+  for (const a of live) {
+    if (BY_DESIGN_DELAYED.has(a.kind)) continue;
+    const sent = sentAt.get(a.evidence);
+    const w = timings.written.get(a.evidence);
+    const f = timings.flushed.get(a.evidence);
+    const b = timings.batches.get(a.evidence);
+    const l = timings.logged.get(a.evidence);
+    if (sent === undefined || !w || !f || !b || !l) continue;
+    add('kafka_and_decode', w.t - sent);
+    add('batch_wait', f.t - w.t);
+    add('look_up_and_queue', b.insert - f.t);
+    add('insert', b.done - b.insert);
+    add('to_log_insert', l.start - b.done);
+    add('log_insert', l.end - l.start);
+    add('alerts_insert', a.at - l.end);
+  }
+  return Object.fromEntries(
+    Object.entries(parts).map(([k, v]) => [k, { p50: percentile(v, 0.5), p99: percentile(v, 0.99) }]),
+  );
+}
+
+/** The batcher, with the time each event reached it. */
+function watchBatcher(batcher: Batcher, timings: Timings): void {
+  const write = batcher.write.bind(batcher);
+  batcher.write = (events, dead) => {
+    const at = { t: Date.now() };
+    for (const e of events) timings.written.set(e.id, at);
+    return write(events, dead);
+  };
+}
+
+/** The store, with event batches and alert inserts timed: when each began and returned, what it held. */
+function watchStore(store: Store, timings: Timings): Store {
   const row = /"id":"([0-9a-f]+)","kind":"([^"]+)".*?"evidence":\["([^"]*)"/g;
   return new Proxy(store, {
     get(target, prop, receiver) {
+      if (prop === 'storedEventIds') {
+        return (...args: Parameters<Store['storedEventIds']>) => {
+          const at = { t: Date.now() };
+          for (const id of args[0]) timings.flushed.set(id, at);
+          return target.storedEventIds(...args);
+        };
+      }
       if (prop === 'insertEvents') {
         return async (...args: Parameters<Store['insertEvents']>) => {
-          const [rows] = args;
+          const b = { insert: Date.now(), done: 0 };
           await target.insertEvents(...args);
-          const at = Date.now();
-          for (const r of rows) storedAt.set(r.id, at);
+          b.done = Date.now();
+          for (const r of args[0]) timings.batches.set(r.id, b);
         };
       }
       if (prop !== 'command') return Reflect.get(target, prop, receiver);
       return async (sql: string, params?: Record<string, unknown>) => {
+        const start = Date.now();
         await target.command(sql, params);
-        if (!sql.startsWith(`INSERT INTO ${target.database}.alerts`)) return;
-        const at = Date.now();
+        const end = Date.now();
+        const logged = sql.startsWith(`INSERT INTO ${target.database}.alert_log`);
+        if (!logged && !sql.startsWith(`INSERT INTO ${target.database}.alerts`)) return;
         for (const m of sql.matchAll(row)) {
           const [, id, kind, evidence] = m as unknown as [string, string, string, string];
-          if (!stored.has(id)) stored.set(id, { at, kind, evidence });
+          if (logged) {
+            if (!timings.logged.has(evidence)) timings.logged.set(evidence, { start, end });
+          } else if (!timings.alerts.has(id)) timings.alerts.set(id, { at: end, kind, evidence });
         }
       };
     },
