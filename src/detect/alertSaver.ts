@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage, isRetriable } from '../errors.js';
 import type { AlertStore } from '../store/alertStore.js';
@@ -56,8 +57,8 @@ export class AlertSaver {
   /** Windows starting at or before this may hold alerts saved by an earlier run. */
   private storedUntil = Number.POSITIVE_INFINITY;
   /**
-   * Early alerts as saved, until the engine takes them over: most takeovers are the very same
-   * alert (one use, in event-time order now), and saving it again would change nothing stored.
+   * Digests of early alerts as saved, until the engine takes them over: most takeovers are the
+   * very same alert (one use, in event-time order now), and saving it again would change nothing.
    */
   private readonly earlyStates = new Map<string, string>();
   private chain: Promise<void> = Promise.resolve();
@@ -150,7 +151,7 @@ export class AlertSaver {
       const early = this.earlyStates.get(p.alert.id);
       if (early !== undefined && p.source !== 'early') {
         this.earlyStates.delete(p.alert.id);
-        if (p.source === 'engine' && early === JSON.stringify(p.alert)) continue;
+        if (p.source === 'engine' && early === digest(p.alert)) continue;
       }
       this.writing.set(p.alert.id, p.windowStart);
       batch.push(p);
@@ -233,7 +234,7 @@ export class AlertSaver {
   private remember(p: Pending): void {
     const id = p.alert.id;
     if (p.source === 'early') {
-      this.earlyStates.set(id, JSON.stringify(p.alert));
+      this.earlyStates.set(id, digest(p.alert));
       if (this.earlyStates.size > (this.options.maxBases ?? 100_000))
         this.earlyStates.delete(this.earlyStates.keys().next().value as string);
     }
@@ -256,4 +257,9 @@ export class AlertSaver {
     if (this.bases.size > (this.options.maxBases ?? 100_000))
       this.bases.delete(this.bases.keys().next().value as string);
   }
+}
+
+/** An alert's content in a few bytes: equal digests, equal alerts. */
+function digest(alert: Alert): string {
+  return createHash('sha256').update(JSON.stringify(alert)).digest('base64');
 }
