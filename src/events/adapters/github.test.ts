@@ -77,6 +77,19 @@ describe('github() on fixtures', () => {
       'invalid',
     );
   });
+
+  it('ignores what a deploy key did: an SSH key, not a token', () => {
+    const record = {
+      action: 'git.clone',
+      programmatic_access_type: 'deploy_key',
+      _document_id: 'd',
+      '@timestamp': 1,
+    };
+    expect(map(record)).toEqual({
+      kind: 'ignored',
+      reason: 'made with a deploy key (an SSH key, not a token)',
+    });
+  });
 });
 
 describe.skipIf(!HAVE_SAMPLES)('github() on public samples', () => {
@@ -87,7 +100,8 @@ describe.skipIf(!HAVE_SAMPLES)('github() on public samples', () => {
   it('maps Panther’s GitHub tests with valid events only', () => {
     const t = tally(github, records());
     expect(t.schemaFailures).toEqual([]);
-    expect([t.mapped, t.ignored, t.invalid]).toEqual([1, 87, 19]);
+    expect([t.mapped, t.ignored, t.invalid]).toEqual([1, 89, 17]);
+    expect(t.reasons.get('ignored: made with a deploy key (an SSH key, not a token)')).toBe(2);
   });
 
   it('maps the OAuth-token git.clone entry to token.used', () => {

@@ -50,6 +50,8 @@ export const github: Adapter = {
     }
     if (!lifecycle && !accessType)
       return result.ignored('not made with a token: web UI or unauthenticated action');
+    if (!lifecycle && /deploy.?key/i.test(accessType ?? ''))
+      return result.ignored('made with a deploy key (an SSH key, not a token)');
     const tokenId = field.str(rec.token_id);
     const hashed = field.str(rec.hashed_token);
     if (lifecycle && !tokenId) {
