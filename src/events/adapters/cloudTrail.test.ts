@@ -16,6 +16,17 @@ const file = fixture('cloudtrail-access-key-lifecycle.json') as { Records: Recor
 const record = (i: number) => structuredClone(file.Records[i]) as Record<string, unknown>;
 
 describe('cloudTrail() on fixtures', () => {
+  it('says so when a record has its keys lower-cased, rather than that they are missing', () => {
+    expect(map({ eventname: 'GetObject', eventsource: 's3.amazonaws.com' })).toEqual({
+      kind: 'invalid',
+      reason:
+        'not a CloudTrail record as CloudTrail writes it: keys are lower-cased ("eventname"), expected "eventName" and "eventSource"',
+    });
+    expect(map({ eventSource: 's3.amazonaws.com' })).toMatchObject({
+      reason: 'not a CloudTrail record: missing "eventName" or "eventSource"',
+    });
+  });
+
   it('maps a whole Records file: every key use plus the key lifecycle', () => {
     const events = eventsOf(map(file));
     expect(events.map((e) => `${e.type} ${e.token?.id}`)).toEqual([

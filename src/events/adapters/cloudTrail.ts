@@ -28,8 +28,15 @@ export const cloudTrail: Adapter = {
       return mapEnvelope(field.arr(rec.Records), (r) => cloudTrail.map(r, ctx), 'Records');
     const eventName = field.str(rec.eventName);
     const eventSource = field.str(rec.eventSource);
-    if (!eventName || !eventSource)
-      return result.invalid('not a CloudTrail record: missing "eventName" or "eventSource"');
+    if (!eventName || !eventSource) {
+      // Some tools lower-case CloudTrail's keys on export; CloudTrail itself writes camelCase.
+      const lowered = 'eventname' in rec || 'eventsource' in rec;
+      return result.invalid(
+        lowered
+          ? 'not a CloudTrail record as CloudTrail writes it: keys are lower-cased ("eventname"), expected "eventName" and "eventSource"'
+          : 'not a CloudTrail record: missing "eventName" or "eventSource"',
+      );
+    }
     const identity = field.obj(rec.userIdentity);
     const keyId = field.str(identity?.accessKeyId);
     const caller = principalOf(identity);
