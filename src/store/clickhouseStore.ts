@@ -117,11 +117,13 @@ export function createClickHouseStore(storage: Config['storage']): Store {
       // Ids go inline rather than as a parameter: a server caps URL parameters far below a batch.
       // The id bloom filter finds a few ids fast; a batch of thousands hits nearly every granule,
       // and checking each granule's filter for every id then costs more than reading the ids.
+      // The time range goes first (PREWHERE): the hours the sort key selects hold far more rows
+      // than the batch's minutes, and only those rows' ids are then checked (half the CPU).
       const rows = await query<{ id: string }>(
         `SELECT id FROM ${db}.token_events
-         WHERE time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}, 'UTC')
-           AND time <= fromUnixTimestamp64Milli(${Math.ceil(toMs)}, 'UTC')
-           AND id IN (${idSet(ids)})
+         PREWHERE time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}, 'UTC')
+              AND time <= fromUnixTimestamp64Milli(${Math.ceil(toMs)}, 'UTC')
+         WHERE id IN (${idSet(ids)})
          ${ids.length > MANY_IDS ? 'SETTINGS use_skip_indexes = 0' : ''}`,
       );
       return new Set(rows.map((r) => r.id));
