@@ -111,40 +111,51 @@ export class TokenRecord {
   }
 
   get issued_at(): number {
-    return this.times.values[this.times.base + this.n * TIMES + ISSUED] as number;
+    return this.time(ISSUED);
   }
   set issued_at(ms: number) {
-    this.times.values[this.times.base + this.n * TIMES + ISSUED] = ms;
+    this.setTime(ISSUED, ms);
   }
   get expires_at(): number {
-    return this.times.values[this.times.base + this.n * TIMES + EXPIRES] as number;
+    return this.time(EXPIRES);
   }
   set expires_at(ms: number) {
-    this.times.values[this.times.base + this.n * TIMES + EXPIRES] = ms;
+    this.setTime(EXPIRES, ms);
   }
   get revoked_at(): number {
-    return this.times.values[this.times.base + this.n * TIMES + REVOKED] as number;
+    return this.time(REVOKED);
   }
   set revoked_at(ms: number) {
-    this.times.values[this.times.base + this.n * TIMES + REVOKED] = ms;
+    this.setTime(REVOKED, ms);
   }
   get first_used_at(): number {
-    return this.times.values[this.times.base + this.n * TIMES + FIRST_USE] as number;
+    return this.time(FIRST_USE);
   }
   set first_used_at(ms: number) {
-    this.times.values[this.times.base + this.n * TIMES + FIRST_USE] = ms;
+    this.setTime(FIRST_USE, ms);
   }
   get last_used_at(): number {
-    return this.times.values[this.times.base + this.n * TIMES + LAST_USE] as number;
+    return this.time(LAST_USE);
   }
   set last_used_at(ms: number) {
-    this.times.values[this.times.base + this.n * TIMES + LAST_USE] = ms;
+    this.setTime(LAST_USE, ms);
+  }
+
+  /** Where field `field` of this token's times lives in the table's columns. */
+  private slot(field: number): number {
+    return this.times.base + this.n * TIMES + field;
+  }
+  private time(field: number): number {
+    return this.times.values[this.slot(field)] as number;
+  }
+  private setTime(field: number, ms: number): void {
+    this.times.values[this.slot(field)] = ms;
   }
 
   /** Count a use at `time` (first and last use, uses), with one look-up of the row. */
   recordUse(time: number): void {
     const values = this.times.values;
-    const at = this.times.base + this.n * TIMES;
+    const at = this.slot(0);
     if (time < (values[at + FIRST_USE] as number)) values[at + FIRST_USE] = time;
     if (this.uses === 0 || time > (values[at + LAST_USE] as number)) values[at + LAST_USE] = time;
     this.uses++;
