@@ -14,7 +14,7 @@ export interface RecordBatch {
   source: string;
   partition: number;
   /** Per record: its Kafka offset or line number, -1 when it has none. */
-  offsets: readonly number[];
+  offsets: ArrayLike<number>;
   /** Per record: its UTF-8 bytes; null is an empty Kafka message. */
   values: readonly (Uint8Array | null)[];
 }
@@ -79,18 +79,20 @@ export function batchRecords(batch: RecordBatch): RawRecord[] {
 
 /** The records of a request, as `toRows` takes them. */
 export function requestRecords(req: DecodeRequest): RawRecord[] {
-  const texts = Buffer.from(req.texts.buffer, req.texts.byteOffset, req.texts.byteLength);
-  const records: RawRecord[] = new Array(req.ends.length);
+  const values: Uint8Array[] = new Array(req.ends.length);
   let start = 0;
   for (let i = 0; i < req.ends.length; i++) {
-    const end = req.ends[i]!;
-    records[i] = {
-      text: texts.toString('utf8', start, end),
-      origin: { source: req.source, partition: req.partition, offset: req.offsets[i]! },
-    };
-    start = end;
+    values[i] = req.texts.subarray(start, req.ends[i]!);
+    start = req.ends[i]!;
   }
-  return records;
+  return batchRecords({ source: req.source, partition: req.partition, offsets: req.offsets, values });
+}
+
+/** The decoder of a format, or an error naming the format. */
+export function decoderOf(decoderFor: (format: string) => Decoder | null, format: string): Decoder {
+  const decode = decoderFor(format);
+  if (!decode) throw new Error(`no decoder for format "${format}"`);
+  return decode;
 }
 
 /** The worker's side: decode, then encode and hash every event exactly as the store would. */
@@ -98,9 +100,7 @@ export function decodeRequest(
   req: DecodeRequest,
   decoderFor: (format: string) => Decoder | null,
 ): { reply: DecodeReply; transfer: ArrayBuffer[] } {
-  const decode = decoderFor(req.format);
-  if (!decode) throw new Error(`no decoder for format "${req.format}"`);
-  const rows = toRows(requestRecords(req), decode, req.now);
+  const rows = toRows(requestRecords(req), decoderOf(decoderFor, req.format), req.now);
   const form = EVENTS_TABLE.form;
   const events = rows.events;
   const bytes = events.map((r) => form.bytes(r));

@@ -6,6 +6,7 @@ import {
   batchRecords,
   type DecodeReply,
   type DecodeRequest,
+  decoderOf,
   packRequest,
   type RecordBatch,
 } from './decodeBatch.js';
@@ -45,9 +46,7 @@ export function createDecodePool(opts: {
     const decoderFor = decodersFor(opts.fingerprintKey);
     return {
       async decode(format, batch) {
-        const decode = decoderFor(format);
-        if (!decode) throw new Error(`no decoder for format "${format}"`);
-        return toRows(batchRecords(batch), decode, now());
+        return toRows(batchRecords(batch), decoderOf(decoderFor, format), now());
       },
       async close() {},
     };
