@@ -86,7 +86,20 @@ describe('AlertAggregator', () => {
     for (let i = 0; i < 3; i++) aggregator.add(alert(i, 'a', `id${i}`), i * HOUR, HOUR);
     aggregator.add(alert(9, 'b', 'id0'), 0, HOUR);
     aggregator.flush();
-    expect(seen.filter(([c]) => c === 'opened')).toHaveLength(4);
+    expect(seen.filter(([c]) => c !== 'updated')).toHaveLength(4);
+    // Its first part is already out: what it emits now is the rest.
+    expect(seen[3]).toEqual(['reopened', 1]);
     expect(aggregator.open).toBe(0);
+  });
+
+  it('says when it opens a window again that it had closed and forgotten', () => {
+    const { aggregator, seen } = recorder();
+    aggregator.add(alert(1, 'a'), 0, HOUR);
+    aggregator.advance(2 * HOUR);
+    aggregator.add(alert(2, 'b'), 0, HOUR);
+    expect(seen).toEqual([
+      ['opened', 1],
+      ['reopened', 1],
+    ]);
   });
 });

@@ -2,8 +2,11 @@ import type { Logger } from 'pino';
 import { type Alert, mergeAlert, mergeOccurrence } from './alert.js';
 import { MinHeap } from './minHeap.js';
 
-/** `opened`: first time this id is seen; `updated`: the same id with merged repeats. */
-export type AlertChange = 'opened' | 'updated';
+/**
+ * `opened`: first time this id is seen; `updated`: the same id with merged repeats; `reopened`: an
+ * id whose window had closed and been forgotten (a repeat over a window late): a part of the alert.
+ */
+export type AlertChange = 'opened' | 'updated' | 'reopened';
 /** Receives every alert with the start of its dedup window (event time); consumers upsert by `alert.id`. */
 export type AlertSink = (alert: Alert, change: AlertChange, windowStart: number) => void;
 
@@ -34,6 +37,9 @@ export class AlertAggregator {
   private readonly due = new MinHeap();
   private readonly maxOpen: number;
   private overloaded = false;
+  private watermark = Number.NEGATIVE_INFINITY;
+  /** Ids closed early over capacity, while their window may still see repeats. */
+  private readonly forced = new Set<string>();
 
   constructor(private readonly options: AlertAggregatorOptions) {
     this.maxOpen = options.maxOpen ?? 100_000;
@@ -55,7 +61,10 @@ export class AlertAggregator {
     this.entries.set(alert.id, { alert, end, window, dirty: false, closed: false });
     this.due.push(end, alert.id);
     // A copy, so the sink may keep it while later repeats merge into ours.
-    this.options.sink(structuredClone(alert), 'opened', windowStart);
+    // Windows are forgotten one window after they close (see `step`).
+    const forgotten = windowStart + 2 * window <= this.watermark || this.forced.delete(alert.id);
+    const change = forgotten ? 'reopened' : 'opened';
+    this.options.sink(structuredClone(alert), change, windowStart);
     if (this.entries.size > this.maxOpen) this.closeOldest();
   }
 
@@ -80,6 +89,7 @@ export class AlertAggregator {
 
   /** Close windows that ended at or before `watermark`. */
   advance(watermark: number): void {
+    if (watermark > this.watermark) this.watermark = watermark;
     while (this.due.size > 0 && this.due.peek() <= watermark) this.step();
     if (this.entries.size < this.maxOpen * 0.9) this.overloaded = false;
   }
@@ -121,6 +131,10 @@ export class AlertAggregator {
     if (entry.dirty) this.emit(entry);
     if (entry.closed || force) {
       this.entries.delete(entry.alert.id);
+      if (force && !entry.closed) {
+        this.forced.add(entry.alert.id);
+        if (this.forced.size > this.maxOpen) this.forced.delete(this.forced.values().next().value as string);
+      }
     } else {
       entry.closed = true;
       this.due.push(entry.end + entry.window, entry.alert.id);

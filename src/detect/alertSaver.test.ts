@@ -179,3 +179,80 @@ describe('AlertSaver', () => {
     expect(saves).toEqual([1, 2]);
   });
 });
+
+describe('AlertSaver after a restart (setCompleteFrom)', () => {
+  const stored = alert({
+    id: 'w1',
+    kind: 'out_of_scope',
+    count: 5,
+    evidence: ['e1', 'e2', 'e3', 'e4', 'e5'],
+  });
+
+  it('saves the engine alert of a complete window as the whole alert, not added to the stored one', async () => {
+    const { store, rows } = fakeAlertStore([{ ...stored, status: 'confirmed' }]);
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(T);
+    saver.setCompleteFrom(T);
+    saver.add(
+      alert({ id: 'w1', count: 7, evidence: ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7'] }),
+      'updated',
+      T,
+    );
+    await saver.flush();
+    expect(rows.get('w1')).toMatchObject({ count: 7, status: 'confirmed' });
+  });
+
+  it('does not save a complete alert that holds less than, or the same as, what is stored', async () => {
+    const { store, saves } = fakeAlertStore([stored]);
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(T);
+    saver.setCompleteFrom(T);
+    // The re-run after a restart opens it again, then reaches the count the run before saved.
+    saver.add(alert({ id: 'w1', kind: 'out_of_scope' }), 'opened', T);
+    await saver.flush();
+    saver.add(structuredClone(stored), 'updated', T);
+    await saver.flush();
+    saver.addEarly(alert({ id: 'w1', kind: 'out_of_scope' }), T);
+    await saver.flush();
+    expect(saves).toEqual([]);
+  });
+
+  it('still adds to a stored alert of a window that began before the restored span', async () => {
+    const { store, rows } = fakeAlertStore([stored]);
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(T);
+    saver.setCompleteFrom(T + 1);
+    saver.add(alert({ id: 'w1', count: 2, evidence: ['e6', 'e7'] }), 'opened', T);
+    await saver.flush();
+    expect(rows.get('w1')?.count).toBe(7);
+  });
+
+  it('adds a window the engine reopened after forgetting it to what is stored', async () => {
+    const { store, rows } = fakeAlertStore([stored]);
+    const saver = new AlertSaver({ alerts: store, logger });
+    saver.setStoredUntil(T);
+    saver.setCompleteFrom(T);
+    saver.add(alert({ id: 'w1', count: 1, evidence: ['e9'] }), 'reopened', T);
+    await saver.flush();
+    saver.add(alert({ id: 'w1', count: 2, evidence: ['e9', 'e10'] }), 'updated', T);
+    await saver.flush();
+    expect(rows.get('w1')?.count).toBe(7);
+  });
+
+  it('saves the detection checkpoint with the alerts raised up to it', async () => {
+    const { store, checkpoints } = fakeAlertStore();
+    let now = 0;
+    const saver = new AlertSaver({ alerts: store, logger, now: () => now });
+    saver.add(alert({ id: 'c1' }), 'opened', T);
+    saver.checkpoint({ time: T, id: 'e1' });
+    await saver.flush();
+    saver.checkpoint({ time: T + 1, id: 'e2' });
+    await saver.flush(); // within a second of the last: not yet
+    now += 1_000;
+    await saver.flush();
+    expect(checkpoints).toEqual([
+      { time: T, id: 'e1' },
+      { time: T + 1, id: 'e2' },
+    ]);
+  });
+});

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage, isRetriable } from '../errors.js';
-import type { AlertStore } from '../store/alertStore.js';
+import type { AlertStore, Checkpoint } from '../store/alertStore.js';
 import { type Alert, type AlertChange, mergeAlert } from './alert.js';
 
 export interface AlertSaverOptions {
@@ -14,7 +14,14 @@ export interface AlertSaverOptions {
   maxBases?: number;
   /** Ids remembered as saved by this process; beyond it the oldest are read back before a save again. */
   maxSaved?: number;
+  /** Least time between two saves of the detection checkpoint (wall clock). Default 1 s. */
+  checkpointEveryMs?: number;
+  /** Wall clock, for the checkpoint's pace only (never for detection). */
+  now?: () => number;
 }
+
+/** Summary prefix of an alert this saver withdrew (see `withdraw`). */
+const WITHDRAWN = 'Withdrawn: event-time order did not confirm it. ';
 
 type Source = 'engine' | 'early' | 'whole' | 'withdrawn';
 
@@ -27,6 +34,11 @@ interface Pending {
   opened: boolean;
   /** Start of the alert's dedup window (event time); -Infinity when unknown. */
   windowStart: number;
+  /**
+   * The engine saw every event of this window (see `setCompleteFrom`): its counts are the whole
+   * alert, not an addition to what is stored.
+   */
+  complete: boolean;
 }
 
 /**
@@ -61,6 +73,15 @@ export class AlertSaver {
    * very same alert (one use, in event-time order now), and saving it again would change nothing.
    */
   private readonly earlyStates = new Map<string, string>();
+  /** Ids the engine reopened after forgetting them: partial from then on, their base read again. */
+  private readonly partial = new Set<string>();
+  /** Windows starting at or after this are complete in the engine (see `setCompleteFrom`). */
+  private completeFrom = Number.POSITIVE_INFINITY;
+  /** Latest position whose alerts are pending or saved; the one last stored, and when. */
+  private position: Checkpoint | null = null;
+  private storedPosition: Checkpoint | null = null;
+  private positionSavedAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
   private chain: Promise<void> = Promise.resolve();
   /** The save that will take what is pending when it starts; null when none is waiting. */
   private next: Promise<void> | null = null;
@@ -71,6 +92,26 @@ export class AlertSaver {
   constructor(private readonly options: AlertSaverOptions) {
     this.log = options.logger.child({ module: 'alert-saver' });
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * After a restart that restored the engine from `from` on (rebuildDetection): the engine has
+   * seen every event of windows starting at or after it, so its alert of such a window is the
+   * whole alert. It is saved as is (a stored status kept), never added to what is stored, never
+   * saved when it holds less than what is stored (the run before the restart got further) or
+   * nothing new. That is what lets a restart re-run events whose alerts may already be saved.
+   */
+  setCompleteFrom(from: number): void {
+    this.completeFrom = from;
+  }
+
+  /**
+   * Every alert the engine raised for events up to `at` (in its order) is now pending or saved:
+   * saves carry the latest such position to the store as the detection checkpoint.
+   */
+  checkpoint(at: Checkpoint): void {
+    this.position = at;
   }
 
   /**
@@ -85,18 +126,32 @@ export class AlertSaver {
   /** An alert as the engine's sink gives it. */
   add(alert: Alert, change: AlertChange, windowStart = Number.NEGATIVE_INFINITY): void {
     const earlier = this.pending.get(alert.id);
+    if (change === 'reopened') {
+      // What is stored (or on its way) holds the part before: the engine's counts add to it.
+      this.bases.delete(alert.id);
+      this.partial.add(alert.id);
+      if (this.partial.size > (this.options.maxBases ?? 100_000))
+        this.partial.delete(this.partial.values().next().value as string);
+    }
     this.pending.set(alert.id, {
       alert,
       source: 'engine',
-      opened: change === 'opened' || (earlier?.source === 'engine' && earlier.opened),
+      opened: change !== 'updated' || (earlier?.source === 'engine' && earlier.opened),
       windowStart,
+      complete: windowStart >= this.completeFrom && !this.partial.has(alert.id),
     });
   }
 
   /** A stateless match saved before event-time order confirms it; ignored once the id is saved or pending. */
   addEarly(alert: Alert, windowStart: number): void {
     if (this.pending.has(alert.id) || this.written.has(alert.id) || this.writing.has(alert.id)) return;
-    this.pending.set(alert.id, { alert, source: 'early', opened: true, windowStart });
+    this.pending.set(alert.id, {
+      alert,
+      source: 'early',
+      opened: true,
+      windowStart,
+      complete: windowStart >= this.completeFrom,
+    });
   }
 
   /** Event-time order did not confirm an early alert: withdraw it (dismissed, unless a base says otherwise). */
@@ -109,7 +164,13 @@ export class AlertSaver {
     // Saved, or still being saved: either way a state to withdraw is (about to be) stored.
     const windowStart = this.written.get(alert.id) ?? this.writing.get(alert.id);
     if (earlier !== undefined || windowStart === undefined) return;
-    this.pending.set(alert.id, { alert, source: 'withdrawn', opened: false, windowStart });
+    this.pending.set(alert.id, {
+      alert,
+      source: 'withdrawn',
+      opened: false,
+      windowStart,
+      complete: windowStart >= this.completeFrom,
+    });
   }
 
   /** Complete alert states (scheduled detectors): they replace what is stored, its status kept. */
@@ -120,6 +181,7 @@ export class AlertSaver {
         source: 'whole',
         opened: false,
         windowStart: Number.NEGATIVE_INFINITY,
+        complete: false,
       });
   }
 
@@ -129,19 +191,40 @@ export class AlertSaver {
    * meanwhile, so a slow store gets fewer and larger saves instead of a growing queue of small ones.
    */
   flush(): Promise<void> {
-    if (this.pending.size === 0) return this.chain;
+    if (this.pending.size === 0 && !this.checkpointDue()) return this.chain;
     if (this.next === null) {
       const next = this.chain.then(async () => {
         this.next = null;
+        // Taken with the batch: every alert raised up to it is in this batch or saved before.
+        const at = this.position;
         const batch = this.take();
         if (batch.length > 0) await this.write(batch);
         // Stored (now in `written`), or rejected for good: no longer on its way either way.
         for (const p of batch) this.writing.delete(p.alert.id);
+        if (at !== null && this.checkpointDue()) await this.saveCheckpoint(at);
       });
       this.next = next;
       this.chain = next;
     }
     return this.next;
+  }
+
+  private checkpointDue(): boolean {
+    return (
+      this.position !== this.storedPosition &&
+      this.now() - this.positionSavedAt >= (this.options.checkpointEveryMs ?? 1_000)
+    );
+  }
+
+  /** A failed checkpoint is only a longer re-run at the next restart: logged, not retried. */
+  private async saveCheckpoint(at: Checkpoint): Promise<void> {
+    this.positionSavedAt = this.now();
+    try {
+      await this.options.alerts.saveCheckpoint(at);
+      this.storedPosition = at;
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'saving the detection checkpoint failed');
+    }
   }
 
   /** What is pending, less the engine's takeovers of early alerts that change nothing that is stored. */
@@ -164,7 +247,12 @@ export class AlertSaver {
     for (let attempt = 1; ; attempt++) {
       try {
         const stored = await this.readStored(batch);
-        await this.options.alerts.save(batch.map((p) => this.row(p, stored.get(p.alert.id))));
+        const rows: Alert[] = [];
+        for (const p of batch) {
+          const row = this.row(p, stored.get(p.alert.id));
+          if (!redundant(p, row, stored.get(p.alert.id))) rows.push(row);
+        }
+        if (rows.length > 0) await this.options.alerts.save(rows);
         for (const p of batch) this.remember(p);
         this.saved += batch.length;
         return;
@@ -190,14 +278,23 @@ export class AlertSaver {
   private async readStored(batch: Pending[]): Promise<Map<string, Alert>> {
     const ids = batch
       .filter(
-        (p) => p.source === 'whole' || this.written.has(p.alert.id) || p.windowStart <= this.storedUntil,
+        (p) =>
+          p.source === 'whole' ||
+          this.written.has(p.alert.id) ||
+          p.windowStart <= this.storedUntil ||
+          this.partial.has(p.alert.id),
       )
       .map((p) => p.alert.id);
     const out = new Map<string, Alert>();
     if (ids.length === 0) return out;
     for (const a of await this.options.alerts.get(ids)) out.set(a.id, a);
-    // First write of an id in this process: what is stored now was there before us.
-    for (const id of ids) if (!this.written.has(id) && !this.bases.has(id)) this.setBase(id, out.get(id));
+    // First write of an id in this process: what is stored now was there before us, and the
+    // engine's counts add to it, unless the engine saw the whole window.
+    for (const p of batch) {
+      const id = p.alert.id;
+      if ((!this.written.has(id) || this.partial.has(id)) && !this.bases.has(id) && out.has(id))
+        this.setBase(id, p.complete ? undefined : out.get(id));
+    }
     return out;
   }
 
@@ -224,10 +321,13 @@ export class AlertSaver {
       return {
         ...row,
         status,
-        summary: base ? row.summary : `Withdrawn: event-time order did not confirm it. ${alert.summary}`,
+        summary: base ? row.summary : `${WITHDRAWN}${alert.summary}`,
       };
     }
-    const ours = this.withdrawnHere.delete(alert.id) && stored?.status === 'dismissed';
+    // Dismissed by a withdrawal, of this process or (a complete window) of the one before a restart.
+    const withdrawn =
+      this.withdrawnHere.delete(alert.id) || (p.complete && stored?.summary.startsWith(WITHDRAWN));
+    const ours = withdrawn && stored?.status === 'dismissed';
     return stored === undefined || ours ? row : { ...row, status: stored.status };
   }
 
@@ -257,6 +357,24 @@ export class AlertSaver {
     if (this.bases.size > (this.options.maxBases ?? 100_000))
       this.bases.delete(this.bases.keys().next().value as string);
   }
+}
+
+/**
+ * A complete alert that would add nothing to what is stored: the same state, or less of it (the
+ * run before a restart got further in the same events, and this one will get there too).
+ */
+function redundant(p: Pending, row: Alert, stored: Alert | undefined): boolean {
+  if (!p.complete || stored === undefined || p.source === 'withdrawn') return false;
+  if (row.count < stored.count) return true;
+  return (
+    row.count === stored.count &&
+    row.status === stored.status &&
+    row.summary === stored.summary &&
+    row.first_seen === stored.first_seen &&
+    row.last_seen === stored.last_seen &&
+    JSON.stringify(row.evidence) === JSON.stringify(stored.evidence) &&
+    JSON.stringify(row.details) === JSON.stringify(stored.details)
+  );
 }
 
 /** An alert's content in a few bytes: equal digests, equal alerts. */

@@ -4,7 +4,7 @@ import type { StoredEvent } from '../events/contract.js';
 import type { Alert } from './alert.js';
 import type { AlertSaver } from './alertSaver.js';
 import { Engine, type EngineOptions } from './engine.js';
-import { ReorderBuffer } from './reorderBuffer.js';
+import { byTimeThenId, ReorderBuffer } from './reorderBuffer.js';
 import type { RuleSet } from './rules.js';
 import type { TokenFacts } from './tokenRecord.js';
 
@@ -63,10 +63,16 @@ export class DetectionRunner {
   /** Stored batches whose event-time pass is still to run (see onStored), and its scheduled turn. */
   private queued: (readonly StoredEvent[])[] = [];
   private pass: NodeJS.Immediate | null = null;
+  /** Latest event fed, in (time, id) order: the checkpoint the next save carries. */
+  private lastFed: StoredEvent | null = null;
+  /** Restoring (see `restore`): the engine's alerts were saved by the run before, not again. */
+  private restoring = false;
+  private rules: RuleSet;
 
   constructor(private readonly options: DetectionRunnerOptions) {
     this.log = options.logger.child({ module: 'detection' });
     this.every = options.scheduleEveryMs ?? DAY;
+    this.rules = options.rules;
     this.buffer = new ReorderBuffer(options.allowedLatenessMs);
     this.scheduled = options.scheduled?.(options.rules) ?? null;
     this.engine = new Engine({
@@ -75,7 +81,9 @@ export class DetectionRunner {
       logger: options.logger,
       // The buffer already waited for late events: the engine's watermark is the buffer's.
       allowedLateness: 0,
-      onAlert: (alert, change, windowStart) => options.saver.add(alert, change, windowStart),
+      onAlert: (alert, change, windowStart) => {
+        if (!this.restoring) options.saver.add(alert, change, windowStart);
+      },
       ...(options.earlyAlerts === false
         ? {}
         : {
@@ -127,13 +135,45 @@ export class DetectionRunner {
         this.log.error({ err: errorMessage(err) }, 'detection failed on a batch; continuing');
       }
     }
+    this.checkpoint();
     void this.options.saver.flush();
+  }
+
+  /** Every alert of the events fed so far is with the saver: its next save may record that. */
+  private checkpoint(): void {
+    if (this.lastFed !== null)
+      this.options.saver.checkpoint({ time: this.lastFed.time, id: this.lastFed.id });
+  }
+
+  /** The longest dedup window of the rules in force: how far back an open alert window may start. */
+  get maxDedupWindow(): number {
+    return Math.max(0, ...this.rules.rules.map((r) => r.dedupWindow));
   }
 
   /** An event of stored history (rebuild after a restart): learned without alerting. */
   learn(ev: StoredEvent): void {
     this.catchUp();
     this.engine.learn(ev);
+    this.learned(ev);
+  }
+
+  /**
+   * An event of stored history whose alerts the run before saved (rebuild after a restart, up to
+   * the checkpoint): processed as live, so open alert windows and their repeats not saved yet are
+   * rebuilt exactly, but what it raises is not saved again.
+   */
+  restore(ev: StoredEvent): void {
+    this.catchUp();
+    this.restoring = true;
+    try {
+      this.engine.process(ev);
+    } finally {
+      this.restoring = false;
+    }
+    this.learned(ev);
+  }
+
+  private learned(ev: StoredEvent): void {
     this.buffer.advanceTo(ev.time);
     if (ev.time > this.maxFed) this.maxFed = ev.time;
     // The previous run had its scheduled detectors run up to its last event.
@@ -151,6 +191,7 @@ export class DetectionRunner {
     // Batches stored before the swap go through under the rules in force when they were stored.
     this.catchUp();
     this.engine.setRules(rules);
+    this.rules = rules;
     this.scheduled = scheduled;
   }
 
@@ -164,6 +205,7 @@ export class DetectionRunner {
     try {
       this.feed(this.buffer.drain());
       this.engine.flush();
+      this.checkpoint();
       if (Number.isFinite(this.maxFed)) this.schedule(this.maxFed, true);
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'detection failed while finishing');
@@ -182,6 +224,8 @@ export class DetectionRunner {
       if (ev.time > this.maxFed) this.maxFed = ev.time;
       this.engine.process(ev);
       this.stepOf(ev.time);
+      // A late event (behind the watermark) does not move the checkpoint back: see the README.
+      if (this.lastFed === null || byTimeThenId(ev, this.lastFed) > 0) this.lastFed = ev;
     }
   }
 

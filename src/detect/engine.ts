@@ -103,7 +103,7 @@ export class Engine {
       logger: this.log,
       maxOpen: options.maxOpenAlerts,
       sink: (alert, change, windowStart) => {
-        if (change === 'opened') this.counts.alerts++;
+        if (change !== 'updated') this.counts.alerts++;
         options.onAlert(alert, change, windowStart);
       },
     });
@@ -373,7 +373,9 @@ export class Engine {
 
   private advance(watermark: number): void {
     this.watermark = Math.max(this.watermark, watermark);
-    this.nextTick = watermark + TICK;
+    // Ticks on whole seconds of event time, not a second after the last one: timers then fire at
+    // the same events whichever event the engine started from (a restart restores from mid-log).
+    this.nextTick = (Math.floor(watermark / TICK) + 1) * TICK;
     for (const active of this.active.stateful) active.detector?.advance?.(watermark, active.output);
     this.aggregator.advance(watermark);
   }

@@ -1,10 +1,11 @@
-import type { AlertStore } from '../store/alertStore.js';
+import type { AlertStore, Checkpoint } from '../store/alertStore.js';
 import type { Alert } from './alert.js';
 
 /** An in-memory alert store that keeps the highest count per id, as ReplacingMergeTree(version = count) does. */
 export function fakeAlertStore(initial: Alert[] = []) {
   const rows = new Map(initial.map((a) => [a.id, a]));
   const saves: number[] = [];
+  const checkpoints: Checkpoint[] = [];
   const store: AlertStore = {
     async save(alerts) {
       saves.push(alerts.length);
@@ -17,6 +18,12 @@ export function fakeAlertStore(initial: Alert[] = []) {
     async get(ids) {
       return ids.flatMap((id) => (rows.has(id) ? [structuredClone(rows.get(id) as Alert)] : []));
     },
+    async checkpoint() {
+      return checkpoints.at(-1) ?? null;
+    },
+    async saveCheckpoint(at) {
+      checkpoints.push({ ...at });
+    },
   };
-  return { store, saves, rows };
+  return { store, saves, rows, checkpoints };
 }

@@ -1,13 +1,19 @@
 import type { Logger } from 'pino';
+import type { Checkpoint } from '../store/alertStore.js';
 import { eventTimeRange, readEvents, readIssuedTokens } from '../store/eventQueries.js';
 import type { Store } from '../store/store.js';
+import type { AlertSaver } from './alertSaver.js';
 import type { DetectionRunner } from './detectionRunner.js';
+import { byTimeThenId } from './reorderBuffer.js';
 
 const DAY = 86_400_000;
 
 export interface RebuildSummary {
-  /** Events learned, and tokens seeded from issuances older than the window. */
+  /** Events learned silently, restored (see DetectionRunner.restore), and re-run live. */
   events: number;
+  restored: number;
+  rerun: number;
+  /** Tokens seeded from issuances older than the window. */
   tokens: number;
   /** Event-time window learned (epoch ms); null when the log is empty. */
   from: number | null;
@@ -16,14 +22,25 @@ export interface RebuildSummary {
 
 /**
  * Rebuild detector state from the log, so a restarted instance knows the sources, baselines
- * and tokens the previous one knew and does not alert on them again. The window is the last
- * `days` of event time before the latest stored event (never the wall clock); tokens issued
- * before it are seeded with their issuance facts, principals disabled before it are learned.
- * Events are learned silently, in (time, id) order, a page at a time.
+ * and tokens the previous one knew and does not alert on them again, and raises every alert the
+ * previous one had not saved when it stopped (a SIGKILL with events in the reorder buffer).
+ *
+ * The window is the last `days` of event time before the latest stored event (never the wall
+ * clock); tokens issued before it are seeded with their issuance facts, principals disabled
+ * before it are learned. `checkpoint` is how far (in (time, id) order) the run before had saved
+ * its alerts: events after it are re-run through the live path (`onStored`), so their alerts are
+ * raised. Events in the two longest dedup windows before it are restored — processed as live,
+ * alerts not saved again — so that alert windows still open at the checkpoint, with repeats
+ * counted and not yet saved, are rebuilt whole; the saver then saves alerts of windows from there
+ * as whole states (AlertSaver.setCompleteFrom), which makes re-running saved events harmless.
+ * Everything before is learned silently. Without a checkpoint (a log written before checkpoints
+ * existed) the whole window is learned silently.
  */
 export async function rebuildDetection(options: {
   store: Store;
   runner: DetectionRunner;
+  saver: AlertSaver;
+  checkpoint: Checkpoint | null;
   days: number;
   logger: Logger;
   pageRows?: number;
@@ -31,35 +48,62 @@ export async function rebuildDetection(options: {
   const { store, runner, pageRows } = options;
   const log = options.logger.child({ module: 'rebuild' });
   const range = options.days > 0 ? await eventTimeRange(store) : null;
-  if (range === null) return { events: 0, tokens: 0, from: null, to: null };
+  const summary: RebuildSummary = { events: 0, restored: 0, rerun: 0, tokens: 0, from: null, to: null };
+  if (range === null) return summary;
   const started = performance.now();
   const from = Math.max(range.first, range.last - options.days * DAY);
-  let tokens = 0;
-  let events = 0;
   if (from > range.first) {
     for await (const page of readIssuedTokens(store, { before: from, pageRows })) {
       for (const facts of page) runner.seedToken(facts);
-      tokens += page.length;
+      summary.tokens += page.length;
     }
     const old = { from: range.first, to: from - 1, types: ['principal.disabled'] as const, pageRows };
     for await (const page of readEvents(store, old)) {
       for (const ev of page) runner.learn(ev);
-      events += page.length;
+      summary.events += page.length;
     }
   }
-  for await (const page of readEvents(store, { from, to: range.last, pageRows })) {
-    for (const ev of page) runner.learn(ev);
-    events += page.length;
+  const checkpoint = options.checkpoint;
+  if (checkpoint === null)
+    log.warn('no detection checkpoint in the store: the whole window is learned without alerting');
+  // Windows start on multiples of their length: two of the longest reach back to any still open.
+  const restoreFrom =
+    checkpoint === null
+      ? Number.POSITIVE_INFINITY
+      : Math.max(from, checkpoint.time - 2 * runner.maxDedupWindow);
+  if (restoreFrom > from) {
+    const to = Math.min(range.last, restoreFrom - 1);
+    for await (const page of readEvents(store, { from, to, pageRows })) {
+      for (const ev of page) runner.learn(ev);
+      summary.events += page.length;
+    }
   }
+  if (checkpoint !== null) {
+    options.saver.setCompleteFrom(restoreFrom);
+    for await (const page of readEvents(store, { from: restoreFrom, to: range.last, pageRows })) {
+      const rerun: typeof page = [];
+      for (const ev of page) {
+        if (byTimeThenId(ev, checkpoint) <= 0) runner.restore(ev);
+        else rerun.push(ev);
+      }
+      summary.restored += page.length - rerun.length;
+      if (rerun.length === 0) continue;
+      runner.onStored(rerun);
+      await runner.settled();
+      summary.rerun += rerun.length;
+    }
+  }
+  summary.from = from;
+  summary.to = range.last;
   log.info(
     {
-      events,
-      tokens,
+      ...summary,
       from: new Date(from).toISOString(),
       to: new Date(range.last).toISOString(),
+      checkpoint: checkpoint && { time: new Date(checkpoint.time).toISOString(), id: checkpoint.id },
       ms: Math.round(performance.now() - started),
     },
     'detector state rebuilt from the log',
   );
-  return { events, tokens, from, to: range.last };
+  return summary;
 }

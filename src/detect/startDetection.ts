@@ -62,7 +62,8 @@ export async function startDetection(options: StartDetectionOptions): Promise<De
     saver.setStoredUntil(range?.last ?? Number.NEGATIVE_INFINITY);
   }
   if (options.rebuild) {
-    await rebuildDetection({ store, runner, days: config.detect.rebuild_days, logger });
+    const checkpoint = await alerts.checkpoint();
+    await rebuildDetection({ store, runner, saver, checkpoint, days: config.detect.rebuild_days, logger });
   }
   let watcher: RuleWatcher | null = null;
   if (options.watch) {

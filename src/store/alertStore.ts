@@ -20,6 +20,16 @@ export interface AlertStore {
   list(filter?: { status?: AlertStatus; since?: number }): Promise<Alert[]>;
   /** The stored state of these ids (absent ids are left out). */
   get(ids: readonly string[]): Promise<Alert[]>;
+  /** This writer's detection checkpoint (migration 6); null when none was saved. */
+  checkpoint(): Promise<Checkpoint | null>;
+  /** Record that every alert detection raised for events up to `at` is saved (see AlertSaver). */
+  saveCheckpoint(at: Checkpoint): Promise<void>;
+}
+
+/** A position in the (event time, id) order detection processes events in. */
+export interface Checkpoint {
+  time: number;
+  id: string;
 }
 
 const COLUMNS = `id, kind, rule, severity, token_id, principal, tenant,
@@ -137,6 +147,22 @@ export function createAlertStore(store: Store, options: AlertStoreOptions = {}):
       if (ids.length === 0) return Promise.resolve([]);
       // Inline, not a parameter: a server caps URL parameters, and a replay may open many at once.
       return read(`id IN (${ids.map(quote).join(',')})`, {});
+    },
+    async checkpoint() {
+      const [row] = await store.query<{ time: number; id: string }>(
+        `SELECT toUnixTimestamp64Milli(time) AS time, event_id AS id
+         FROM ${store.database}.detect_checkpoints FINAL WHERE writer_id = {w:String}`,
+        { w: chain.chainId },
+      );
+      return row === undefined ? null : { time: Number(row.time), id: row.id };
+    },
+    saveCheckpoint(at) {
+      // INSERT … SELECT, not VALUES: chDB refuses inline VALUES while the process has a piped stdin.
+      return store.command(
+        `INSERT INTO ${store.database}.detect_checkpoints (writer_id, time, event_id, saved_at)
+         SELECT {w:String}, fromUnixTimestamp64Milli({t:Int64}, 'UTC'), {id:String}, fromUnixTimestamp64Milli({s:Int64}, 'UTC')`,
+        { w: chain.chainId, t: at.time, id: at.id, s: now() },
+      );
     },
   };
 }

@@ -159,6 +159,21 @@ export const MIGRATIONS: Migration[] = [
       chainColumns('alert_log'),
     ],
   },
+  {
+    version: 6,
+    name: 'detect_checkpoints: how far detection output is saved, per writer',
+    // One row per save that moves it; the latest saved_at wins (and, for equal ones, the row
+    // inserted last). A restart learns silently only up to it and re-runs the rest live.
+    up: [
+      `CREATE TABLE IF NOT EXISTS {db}.detect_checkpoints (
+        writer_id String,
+        time DateTime64(3, 'UTC'),
+        event_id String,
+        saved_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(saved_at)
+      ORDER BY writer_id`,
+    ],
+  },
 ];
 
 /** Apply every migration not yet recorded, in order. Safe to run at every start and from several instances. */
