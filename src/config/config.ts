@@ -63,8 +63,13 @@ export interface Config {
     enabled: boolean;
     /** Rule files (`*.yaml`), loaded at start and reloaded on change. */
     rules_dir: string;
-    /** How late (event time) an event may arrive and still be detected in order. */
+    /**
+     * How late (event time) an event may arrive within its source (a Kafka partition, an HTTP
+     * request, a file) and still be detected in order; partitions are waited for each at its own pace.
+     */
     allowed_lateness_ms: number;
+    /** A partition behind its end that delivers nothing for this long (wall clock) stops holding detection back. */
+    source_idle_ms: number;
     /** Days of event time learned from the log at start, so a restart does not re-alert; 0: none. */
     rebuild_days: number;
     /** Scheduled (SQL) detectors run each time event time passes a multiple of this. */
@@ -101,7 +106,11 @@ export const DEFAULT_CONFIG: Config = {
   detect: {
     enabled: true,
     rules_dir: 'rules',
-    allowed_lateness_ms: 10_000,
+    // Within one source: partitions catching up are waited for by their own event time, so this
+    // covers only disorder inside a partition or across HTTP clients, and is most of the latency
+    // of order-dependent alerts (new_source, concurrent_sources, request_spike…).
+    allowed_lateness_ms: 500,
+    source_idle_ms: 10_000,
     rebuild_days: 30,
     scheduled_every_ms: 86_400_000,
     early_alerts: true,
@@ -327,6 +336,7 @@ function validate(t: Tree): Config {
       enabled: d.enabled === true || d.enabled === 'true',
       rules_dir: str(d.rules_dir, 'detect.rules_dir'),
       allowed_lateness_ms: int(d.allowed_lateness_ms, 'detect.allowed_lateness_ms', 0, 7 * 86_400_000),
+      source_idle_ms: int(d.source_idle_ms, 'detect.source_idle_ms', 100, 3_600_000),
       rebuild_days: int(d.rebuild_days, 'detect.rebuild_days', 0, 3_650),
       scheduled_every_ms: int(d.scheduled_every_ms, 'detect.scheduled_every_ms', 60_000, 7 * 86_400_000),
       early_alerts: d.early_alerts === true || d.early_alerts === 'true',

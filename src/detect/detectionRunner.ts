@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { StoredEvent } from '../events/contract.js';
+import type { EventRow } from '../store/store.js';
 import type { Alert } from './alert.js';
 import type { AlertSaver } from './alertSaver.js';
 import { Engine, type EngineOptions } from './engine.js';
-import { byTimeThenId, ReorderBuffer } from './reorderBuffer.js';
+import { byTimeThenId, ReorderBuffer, type SourceProgress, sourceKey } from './reorderBuffer.js';
 import type { RuleSet } from './rules.js';
 import type { TokenFacts } from './tokenRecord.js';
 
@@ -20,8 +21,17 @@ export interface DetectionRunnerOptions {
   rules: RuleSet;
   logger: Logger;
   saver: AlertSaver;
-  /** How long (event time) to wait for events from slower partitions before feeding the engine. */
+  /**
+   * How late (event time) an event may arrive within its source (a Kafka partition) and still be
+   * in order; sources are waited for each at its own pace (see ReorderBuffer).
+   */
   allowedLatenessMs: number;
+  /** Wall-clock silence after which a source stops holding detection back (ReorderBuffer idleMs). */
+  sourceIdleMs?: number;
+  /** Events the reorder buffer holds at most. */
+  maxHeld?: number;
+  /** Wall clock, for source silence only. */
+  now?: () => number;
   scheduled?: ScheduledFactory | null;
   /**
    * Scheduled detectors run at the end of every step of this length (event time) that holds
@@ -38,6 +48,14 @@ export interface DetectionRunnerOptions {
 }
 
 const DAY = 86_400_000;
+
+/** The source of a stored event as the Kafka source reports its progress: `kafka:<topic>#<partition>`. */
+function sourceOf(ev: StoredEvent): string | undefined {
+  const row = ev as Partial<EventRow>;
+  return row.ingest_source === undefined
+    ? undefined
+    : sourceKey(row.ingest_source, row.ingest_partition ?? 0);
+}
 
 /**
  * Live and replayed detection are this one object: stored events go through a reorder buffer
@@ -61,7 +79,9 @@ export class DetectionRunner {
   private scheduledRuns: Promise<void> = Promise.resolve();
   private maxFed = Number.NEGATIVE_INFINITY;
   /** Stored batches whose event-time pass is still to run (see onStored), and its scheduled turn. */
-  private queued: (readonly StoredEvent[])[] = [];
+  private queued: { events: readonly StoredEvent[]; progress: readonly SourceProgress[] }[] = [];
+  /** While events are held: a look now and then at sources gone silent (see ReorderBuffer.release). */
+  private idleTimer: NodeJS.Timeout | null = null;
   private pass: NodeJS.Immediate | null = null;
   /** Latest event fed, in (time, id) order: the checkpoint the next save carries. */
   private lastFed: StoredEvent | null = null;
@@ -73,7 +93,14 @@ export class DetectionRunner {
     this.log = options.logger.child({ module: 'detection' });
     this.every = options.scheduleEveryMs ?? DAY;
     this.rules = options.rules;
-    this.buffer = new ReorderBuffer(options.allowedLatenessMs);
+    this.buffer = new ReorderBuffer<StoredEvent>({
+      lateness: options.allowedLatenessMs,
+      idleMs: options.sourceIdleMs,
+      maxHeld: options.maxHeld,
+      now: options.now,
+      logger: this.log,
+      sourceOf,
+    });
     this.scheduled = options.scheduled?.(options.rules) ?? null;
     this.engine = new Engine({
       ...options.engine,
@@ -101,7 +128,7 @@ export class DetectionRunner {
    * whole batch's pass). Batches still go through in order: a batch's pass runs before the next
    * batch, a rule swap or the end of input touches anything, so what the engine sees is unchanged.
    */
-  onStored(events: readonly StoredEvent[]): void {
+  onStored(events: readonly StoredEvent[], progress: readonly SourceProgress[] = []): void {
     this.catchUp();
     try {
       // Order-free rules alert now; the rest waits for the buffer (and confirms these).
@@ -110,7 +137,7 @@ export class DetectionRunner {
       this.log.error({ err: errorMessage(err) }, 'early detection failed on a batch; continuing');
     }
     void this.options.saver.flush();
-    this.queued.push(events);
+    this.queued.push({ events, progress });
     this.pass ??= setImmediate(() => this.catchUp());
   }
 
@@ -127,9 +154,9 @@ export class DetectionRunner {
     if (this.queued.length === 0) return;
     const batches = this.queued;
     this.queued = [];
-    for (const events of batches) {
+    for (const { events, progress } of batches) {
       try {
-        this.feed(this.buffer.push(events));
+        this.feed(this.buffer.push(events, progress));
         this.schedule(this.buffer.watermark, false);
       } catch (err) {
         this.log.error({ err: errorMessage(err) }, 'detection failed on a batch; continuing');
@@ -137,6 +164,27 @@ export class DetectionRunner {
     }
     this.checkpoint();
     void this.options.saver.flush();
+    this.watchIdle();
+  }
+
+  /** While events are held, release what sources gone silent no longer hold back. */
+  private watchIdle(): void {
+    if (this.idleTimer !== null || this.buffer.size === 0) return;
+    const every = Math.max(100, Math.min(1_000, (this.options.sourceIdleMs ?? 10_000) / 4));
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      this.catchUp();
+      try {
+        this.feed(this.buffer.release());
+        this.schedule(this.buffer.watermark, false);
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'detection failed on released events; continuing');
+      }
+      this.checkpoint();
+      void this.options.saver.flush();
+      this.watchIdle();
+    }, every);
+    this.idleTimer.unref();
   }
 
   /** Every alert of the events fed so far is with the saver: its next save may record that. */
@@ -202,6 +250,8 @@ export class DetectionRunner {
    */
   async finish(): Promise<void> {
     this.catchUp();
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     try {
       this.feed(this.buffer.drain());
       this.engine.flush();

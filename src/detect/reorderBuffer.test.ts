@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReorderBuffer } from './reorderBuffer.js';
+import { byTimeThenId, ReorderBuffer, sourceKey } from './reorderBuffer.js';
 
 const ev = (time: number, id = `e${time}`) => ({ time, id });
 const ids = (events: Array<{ id: string }>) => events.map((e) => e.id);
@@ -62,6 +62,102 @@ describe('ReorderBuffer', () => {
     buffer.advanceTo(100);
     expect(buffer.watermark).toBe(90);
     expect(ids(buffer.push([ev(50)]))).toEqual(['e50']);
+    expect(buffer.late).toBe(1);
+  });
+});
+
+describe('ReorderBuffer with per-source watermarks', () => {
+  type Ev = { time: number; id: string; ingest_source: string; ingest_partition: number };
+  const sourceOf = (e: Ev) => sourceKey(e.ingest_source, e.ingest_partition);
+  const at = (p: number, time: number): Ev => ({
+    time,
+    id: `p${p}-${String(time).padStart(6, '0')}`,
+    ingest_source: 'kafka:events',
+    ingest_partition: p,
+  });
+  const progress = (p: number, caughtUp: boolean) => [{ source: 'kafka:events', partition: p, caughtUp }];
+
+  it('gives the engine the exact (time, id) order when six partitions arrive in skewed chunks', () => {
+    // Each partition holds 600 events over the same hour; a consumer catching up reads 200 of one
+    // partition, then 200 of the next: chunks 20 minutes of event time apart, lateness 1 s.
+    const parts = Array.from({ length: 6 }, (_, p) =>
+      Array.from({ length: 600 }, (_, i) => at(p, i * 6_000 + p)),
+    );
+    const sorted = parts
+      .flat()
+      .sort(byTimeThenId)
+      .map((e) => e.id);
+    let now = 0;
+    const buffer = new ReorderBuffer<Ev>({ lateness: 1_000, sourceOf, now: () => now });
+    const out: string[] = [];
+    for (let round = 0; round < 3; round++)
+      for (let p = 0; p < 6; p++) {
+        const chunk = (parts[p] as Ev[]).slice(round * 200, round * 200 + 200);
+        // Skewed: partition p is read first in round 0, last in round 2. The first round's
+        // batches are stored within the first second or two, a flush or so apart.
+        out.push(...ids(buffer.push(chunk, progress(p, round === 2))));
+        now += 300;
+      }
+    out.push(...ids(buffer.drain()));
+    expect(out).toEqual(sorted);
+    expect(buffer.late).toBe(0);
+  });
+
+  it('releases nothing in its first seconds: partitions not heard of yet may be behind', () => {
+    let now = 0;
+    const buffer = new ReorderBuffer<Ev>({ lateness: 0, sourceOf, startupMs: 3_000, now: () => now });
+    expect(buffer.push([at(0, 100), at(0, 200)], progress(0, false))).toEqual([]);
+    now = 2_000;
+    expect(buffer.push([at(1, 50), at(1, 150)], progress(1, false))).toEqual([]);
+    now = 3_000;
+    expect(ids(buffer.release())).toEqual(['p1-000050', 'p0-000100']);
+    expect(buffer.late).toBe(0);
+  });
+
+  it('is not held back by a partition that reached its end, nor by one silent for idleMs', () => {
+    let now = 0;
+    const buffer = new ReorderBuffer<Ev>({
+      lateness: 0,
+      sourceOf,
+      idleMs: 5_000,
+      startupMs: 0,
+      now: () => now,
+    });
+    buffer.push([at(0, 100)], progress(0, false));
+    buffer.push([at(1, 500)], progress(1, true));
+    // Partition 0 is behind at 100: partition 1's event waits.
+    expect(buffer.watermark).toBe(100);
+    expect(buffer.push([at(2, 900)], progress(2, true))).toEqual([]);
+    now = 3_000;
+    expect(buffer.release()).toEqual([]);
+    now = 6_000;
+    // Silent and behind: reassigned or stalled; it no longer holds the others back.
+    expect(ids(buffer.push([at(1, 1_000)], progress(1, true)))).toEqual([
+      'p0-000100',
+      'p1-000500',
+      'p2-000900',
+    ]);
+    expect(buffer.watermark).toBe(1_000);
+    expect(buffer.size).toBe(1);
+  });
+
+  it('releases everything held once no input at all arrived for idleMs', () => {
+    let now = 0;
+    const buffer = new ReorderBuffer<Ev>({ lateness: 10_000, sourceOf, idleMs: 5_000, now: () => now });
+    expect(buffer.push([at(0, 1), at(0, 2)])).toEqual([]);
+    now = 5_000;
+    expect(ids(buffer.release())).toEqual(['p0-000001', 'p0-000002']);
+  });
+
+  it('bounds what it holds: the oldest go first, later events behind them count as late', () => {
+    const buffer = new ReorderBuffer<Ev>({ lateness: 0, sourceOf, maxHeld: 3, startupMs: 0 });
+    buffer.push([at(0, 1)], progress(0, false));
+    expect(ids(buffer.push([at(1, 10), at(1, 11), at(1, 12), at(1, 13)], progress(1, false)))).toEqual([
+      'p0-000001',
+      'p1-000010',
+    ]);
+    expect(buffer.size).toBe(3);
+    expect(ids(buffer.push([at(0, 5)], progress(0, false)))).toEqual(['p0-000005']);
     expect(buffer.late).toBe(1);
   });
 });

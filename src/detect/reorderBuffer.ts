@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+
 /** What the buffer orders by: event time, then id (unique), so ties break the same way everywhere. */
 export interface Timed {
   time: number;
@@ -8,31 +10,101 @@ export function byTimeThenId(a: Timed, b: Timed): number {
   return a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** A source's state as of its latest stored batch: a Kafka partition, reported by the Kafka source. */
+export interface SourceProgress {
+  /** `kafka:<topic>`, as its events' `ingest_source`. */
+  source: string;
+  partition: number;
+  /** Its batch reached the end of the partition as the broker knew it then. */
+  caughtUp: boolean;
+}
+
+/** The key `sourceOf` gives a source's events. */
+export function sourceKey(source: string, partition: number): string {
+  return `${source}#${partition}`;
+}
+
+export interface ReorderBufferOptions<T> {
+  /** Within one source, how late (event time) an event may arrive and still be in order. */
+  lateness: number;
+  /** The source an event came from; undefined when it is not a tracked source. */
+  sourceOf?: (ev: T) => string | undefined;
+  /**
+   * Wall-clock time after which a silent source stops holding the watermark back (a partition
+   * reassigned, a stalled producer), and after which, when nothing arrived at all, everything held
+   * is released. Default 10 s.
+   */
+  idleMs?: number;
+  /** Events held at most; beyond it the oldest are released and later ones behind them count as late. */
+  maxHeld?: number;
+  /**
+   * After the first tracked source appears, nothing is released for this long (wall clock): the
+   * other partitions' first batches, stored a flush or two later, must be known before the
+   * watermark moves. Default 3 s.
+   */
+  startupMs?: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+interface Source {
+  /** Latest event time seen from it. */
+  max: number;
+  /** Wall clock of its latest batch. */
+  seen: number;
+  caughtUp: boolean;
+}
+
 /**
- * Puts events from several partitions and sources back into event-time order. Events are held
- * until the watermark (latest event time seen minus the allowed lateness) passes them, then
- * released sorted by (time, id). Any event no later than the lateness therefore reaches the
- * engine in the one global order a replay of the same log produces, however the inputs
- * interleaved. An event later than that is released at once (counted in `late`), never dropped.
+ * Puts events from several partitions and sources back into event-time order. Each tracked source
+ * (a Kafka partition) has its own latest event time; the watermark is the earliest of those of
+ * the sources that may still send older events, minus the allowed lateness within a source. A
+ * source stops holding it back once it is caught up (its batch reached the end of the partition)
+ * or silent for `idleMs`; without any such source it is the latest event time seen minus the
+ * lateness. Events are held until the watermark passes them and released sorted by (time, id), so
+ * a consumer catching up on partitions read in chunks, far apart in event time, still feeds the
+ * engine the one global order a replay of the same log produces. An event behind the watermark is
+ * released at once (counted in `late`), never dropped; so are the oldest held events when more
+ * than `maxHeld` are held (logged).
  */
 export class ReorderBuffer<T extends Timed> {
   /** Held events, sorted. */
   private held: T[] = [];
   private maxTime = Number.NEGATIVE_INFINITY;
+  /** The watermark so far: it never goes back. */
+  private floor = Number.NEGATIVE_INFINITY;
+  private readonly sources = new Map<string, Source>();
+  private lastPush = Number.NEGATIVE_INFINITY;
+  /** When the first tracked source appeared. */
+  private firstSource = Number.NaN;
   private lateCount = 0;
+  private overCap = false;
+  private readonly lateness: number;
+  private readonly idleMs: number;
+  private readonly maxHeld: number;
+  private readonly now: () => number;
 
-  constructor(private readonly lateness: number) {}
+  private readonly options: ReorderBufferOptions<T>;
 
-  /** Latest event time seen minus the allowed lateness; events before it have been released. */
+  constructor(options: number | ReorderBufferOptions<T>) {
+    const o = typeof options === 'number' ? { lateness: options } : options;
+    this.options = o;
+    this.lateness = o.lateness;
+    this.idleMs = o.idleMs ?? 10_000;
+    this.maxHeld = o.maxHeld ?? 2_000_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Events before it have been released (see the class). */
   get watermark(): number {
-    return this.maxTime - this.lateness;
+    return this.floor;
   }
 
   get size(): number {
     return this.held.length;
   }
 
-  /** Events that arrived behind the watermark: later than the allowed lateness. */
+  /** Events that arrived behind the watermark. */
   get late(): number {
     return this.lateCount;
   }
@@ -40,20 +112,81 @@ export class ReorderBuffer<T extends Timed> {
   /** Latest event time seen (rebuilt history counts: the watermark never goes back). */
   advanceTo(time: number): void {
     if (time > this.maxTime) this.maxTime = time;
+    this.floor = Math.max(this.floor, this.maxTime - this.lateness);
   }
 
-  /** Add events; returns the events the watermark has now passed, in (time, id) order. */
-  push(events: readonly T[]): T[] {
-    if (events.length === 0) return [];
-    const incoming = [...events].sort(byTimeThenId);
-    const watermark = this.watermark;
-    for (const ev of incoming) {
-      if (ev.time > this.maxTime) this.maxTime = ev.time;
-      if (ev.time < watermark) this.lateCount++;
+  /** Add events, with the progress of their sources; returns what the watermark now passed, in order. */
+  push(events: readonly T[], progress: readonly SourceProgress[] = []): T[] {
+    const now = this.now();
+    this.lastPush = now;
+    for (const p of progress) {
+      const key = sourceKey(p.source, p.partition);
+      const s = this.sources.get(key);
+      if (Number.isNaN(this.firstSource)) this.firstSource = now;
+      if (s === undefined)
+        this.sources.set(key, { max: Number.NEGATIVE_INFINITY, seen: now, caughtUp: p.caughtUp });
+      else {
+        s.seen = now;
+        s.caughtUp = p.caughtUp;
+      }
     }
-    this.held = merge(this.held, incoming);
+    if (events.length > 0) {
+      const incoming = [...events].sort(byTimeThenId);
+      const sourceOf = this.options.sourceOf;
+      for (const ev of incoming) {
+        if (ev.time > this.maxTime) this.maxTime = ev.time;
+        if (ev.time < this.floor) this.lateCount++;
+        const key = sourceOf?.(ev);
+        const s = key === undefined ? undefined : this.sources.get(key);
+        if (s !== undefined && ev.time > s.max) s.max = ev.time;
+      }
+      this.held = merge(this.held, incoming);
+    }
+    return this.release(now);
+  }
+
+  /**
+   * What the passing of wall-clock time released: sources gone silent, or no input at all for
+   * `idleMs` (then everything held). Call it now and then while events are held.
+   */
+  release(now = this.now()): T[] {
+    if (this.held.length > 0 && now - this.lastPush >= this.idleMs) {
+      this.floor = Math.max(this.floor, (this.held.at(-1) as T).time + 1);
+      return this.drain();
+    }
+    // Starting: partitions not heard of yet may hold older events than those heard of.
+    if (now - this.firstSource < (this.options.startupMs ?? 3_000)) return [];
+    let min = Number.POSITIVE_INFINITY;
+    for (const [key, s] of this.sources) {
+      const silent = now - s.seen;
+      if (silent >= this.idleMs && !s.caughtUp && s.max > Number.NEGATIVE_INFINITY) {
+        this.options.logger?.warn(
+          { source: key, silent_ms: silent },
+          'source behind its end silent: no longer holding detection back (reassigned or stalled?)',
+        );
+        this.sources.delete(key);
+        continue;
+      }
+      // A source that has not sent an event yet holds nothing back: it has no place in time.
+      if (!s.caughtUp && s.max > Number.NEGATIVE_INFINITY && s.max < min) min = s.max;
+    }
+    this.floor = Math.max(this.floor, Math.min(min, this.maxTime) - this.lateness);
+    if (this.held.length === 0) return [];
+    if (this.held.length > this.maxHeld) {
+      // Memory is bounded: the oldest go now; what later arrives behind them counts as late.
+      const last = this.held[this.held.length - this.maxHeld - 1] as T;
+      this.floor = Math.max(this.floor, last.time + 1);
+      if (!this.overCap)
+        this.options.logger?.warn(
+          { held: this.held.length, max_held: this.maxHeld },
+          'reorder buffer full: releasing its oldest events before slower sources caught up; events behind them will count as late',
+        );
+      this.overCap = true;
+    } else if (this.held.length < this.maxHeld * 0.9) {
+      this.overCap = false;
+    }
     // Strictly before the watermark: an event at the watermark itself may still arrive in time.
-    return this.take(lowerBound(this.held, this.watermark));
+    return this.take(lowerBound(this.held, this.floor));
   }
 
   /** End of input (or shutdown): everything held, in order. */

@@ -7,14 +7,15 @@ import type { Store } from '../store/store.js';
 import { AlertSaver } from './alertSaver.js';
 import { DetectionRunner, type ScheduledFactory } from './detectionRunner.js';
 import { rebuildDetection } from './rebuildDetection.js';
+import type { SourceProgress } from './reorderBuffer.js';
 import { loadRules } from './rules.js';
 import { createScheduledDetectors } from './scheduled/index.js';
 import { type RuleWatcher, watchRules } from './watchRules.js';
 
 export interface Detection {
   readonly runner: DetectionRunner;
-  /** Hand to the Batcher as `onStored`: every newly stored event batch. */
-  onStored(events: readonly StoredEvent[]): void;
+  /** Hand to the Batcher as `onStored`: every newly stored event batch, and its sources' progress. */
+  onStored(events: readonly StoredEvent[], progress: readonly SourceProgress[]): void;
   /** Stop watching rules and finish (see DetectionRunner.finish): every alert stored. */
   stop(): Promise<void>;
 }
@@ -51,6 +52,7 @@ export async function startDetection(options: StartDetectionOptions): Promise<De
     logger,
     saver,
     allowedLatenessMs: config.detect.allowed_lateness_ms,
+    sourceIdleMs: config.detect.source_idle_ms,
     scheduled: scheduledDetectors(store, logger),
     scheduleEveryMs: config.detect.scheduled_every_ms,
     earlyAlerts: config.detect.early_alerts,
@@ -72,7 +74,7 @@ export async function startDetection(options: StartDetectionOptions): Promise<De
   }
   return {
     runner,
-    onStored: (events) => runner.onStored(events),
+    onStored: (events, progress) => runner.onStored(events, progress),
     async stop() {
       watcher?.close();
       await runner.finish();

@@ -20,14 +20,22 @@ export interface BatcherOptions {
   sleep?: (ms: number) => Promise<void>;
   /**
    * Called once per flush with the events it added to the log (not repeats), after ClickHouse
-   * acknowledged them; detection feeds on it. Must not throw.
+   * acknowledged them, and the progress its writers reported; detection feeds on it. Must not throw.
    */
-  onStored?: (events: EventRow[]) => void;
+  onStored?: (events: EventRow[], progress: SourceProgress[]) => void;
+}
+
+/** A source's position as of a write (a Kafka partition: its batch reached the end); for detection. */
+export interface SourceProgress {
+  source: string;
+  partition: number;
+  caughtUp: boolean;
 }
 
 interface Waiter {
   events: EventRow[];
   deadLetters: DeadLetter[];
+  progress?: SourceProgress;
   resolve(r: Receipt): void;
   reject(e: unknown): void;
 }
@@ -63,10 +71,10 @@ export class Batcher {
     return this.unstored;
   }
 
-  write(events: EventRow[], deadLetters: DeadLetter[] = []): Promise<Receipt> {
+  write(events: EventRow[], deadLetters: DeadLetter[] = [], progress?: SourceProgress): Promise<Receipt> {
     if (this.closed) return Promise.reject(new Error('batcher is closed'));
     return new Promise((resolve, reject) => {
-      this.waiters.push({ events, deadLetters, resolve, reject });
+      this.waiters.push({ events, deadLetters, progress, resolve, reject });
       const n = events.length + deadLetters.length;
       this.buffered += n;
       this.unstored += n;
@@ -146,7 +154,8 @@ export class Batcher {
         await this.sleep(delay);
       }
     }
-    if (inserted.length > 0) this.opts.onStored?.(inserted);
+    const progress = batch.waiters.flatMap((w) => (w.progress ? [w.progress] : []));
+    if (inserted.length > 0 || progress.length > 0) this.opts.onStored?.(inserted, progress);
   }
 
   /**

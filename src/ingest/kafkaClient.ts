@@ -10,6 +10,8 @@ export interface KafkaMessageBatch {
   topic: string;
   partition: number;
   messages: { offset: string; value: Buffer | null }[];
+  /** The partition's end (next offset to be written) when the batch was fetched. */
+  highWatermark?: string;
 }
 
 export interface BatchControl {
@@ -112,7 +114,12 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           if (batch.messages.length === 0) return;
           const { durable } = await handler(
-            { topic: batch.topic, partition: batch.partition, messages: batch.messages },
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              messages: batch.messages,
+              highWatermark: batch.highWatermark,
+            },
             { heartbeat, isCurrent: () => isRunning() && !isStale() && !stopping },
           );
           if (!isRunning() || isStale()) return;

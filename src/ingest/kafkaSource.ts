@@ -39,7 +39,13 @@ export function startKafkaSource(opts: {
     });
     for (const r of rows.ignored) log.debug({ ...r.origin, reason: r.reason }, 'record ignored');
     stats.ignored += rows.ignored.length;
-    const durable = opts.batcher.write(rows.events, rows.deadLetters).then((receipt) => {
+    // Detection orders partitions by event time; one that reached its end holds nothing back.
+    const last = batch.messages.at(-1)?.offset;
+    const caughtUp =
+      batch.highWatermark === undefined ||
+      (last !== undefined && BigInt(last) + 1n >= BigInt(batch.highWatermark));
+    const progress = { source: `kafka:${batch.topic}`, partition: batch.partition, caughtUp };
+    const durable = opts.batcher.write(rows.events, rows.deadLetters, progress).then((receipt) => {
       stats.batches++;
       stats.stored += receipt.stored;
       stats.duplicates += receipt.duplicates;
