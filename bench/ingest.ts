@@ -4,6 +4,7 @@
  *   node --import tsx bench/ingest.ts [--events 1000000] [--topic T --keep-topic] [--parts a,b]
  *        [--engine-consumers 1] [--engine-block 65536] [--engine-flush-ms 500] [--engine-thread-per-consumer]
  *        [--profile DIR]   (CPU profile of the end-to-end child into DIR)
+ *        [--plain-node]    (children without the Node flags bin/choir.js starts with)
  *
  * The parent fills a fresh topic, then runs every measurement in a child process of its own
  * (`--part NAME`): chDB allows one data directory per process, and each peak RSS then belongs to
@@ -17,6 +18,7 @@ import { intArg, parseArgs, stringArg } from './args.js';
 import { uniqueName } from './benchConfig.js';
 import type { EngineOptions } from './kafkaEngineSql.js';
 import { log, peakRssMiB, round } from './measure.js';
+import { choirNodeFlags } from './nodeFlags.js';
 import { choirEndToEnd } from './parts/choirEndToEnd.js';
 import { kafkaEngine } from './parts/kafkaEngine.js';
 import { rawInsert } from './parts/rawInsert.js';
@@ -119,6 +121,7 @@ async function runAll(): Promise<void> {
 function child(part: Part, topic: string, dataDir: string): Promise<Record<string, unknown>> {
   const profile = part === 'choir_end_to_end' && args.get('profile');
   const nodeArgs = [
+    ...(args.has('plain-node') ? [] : choirNodeFlags()),
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
     '--import',
     'tsx',
