@@ -115,18 +115,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     },
     async storedEventIds(ids, fromMs, toMs) {
       if (ids.length === 0) return new Set();
-      // Ids go inline rather than as a parameter: a server caps URL parameters far below a batch.
-      // The id bloom filter finds a few ids fast; a batch of thousands hits nearly every granule,
-      // and checking each granule's filter for every id then costs more than reading the ids.
-      // The time range goes first (PREWHERE): the hours the sort key selects hold far more rows
-      // than the batch's minutes, and only those rows' ids are then checked (half the CPU).
-      const rows = await query<{ id: string }>(
-        `SELECT id FROM ${db}.token_events
-         PREWHERE time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}, 'UTC')
-              AND time <= fromUnixTimestamp64Milli(${Math.ceil(toMs)}, 'UTC')
-         WHERE id IN (${idSet(ids)})
-         ${ids.length > MANY_IDS ? 'SETTINGS use_skip_indexes = 0' : ''}`,
-      );
+      const rows = await query<{ id: string }>(storedIdsQuery(db, ids, fromMs, toMs));
       return new Set(rows.map((r) => r.id));
     },
     async storedDeadLetterIds(ids) {
@@ -181,6 +170,22 @@ function chdbClient(connection: unknown): ClickHouseClient {
   return createClient({
     connection: connection as NonNullable<Parameters<typeof createClient>[0]>['connection'],
   });
+}
+
+/**
+ * Which of `ids` are stored with a time in [fromMs, toMs]. Ids go inline rather than as a parameter:
+ * a server caps URL parameters far below a batch. The time range goes first (PREWHERE), and the
+ * `ids_by_time` projection (migration 7) holds ids sorted by time, so only the rows of the batch's
+ * range are read, however many the hours around it hold. The id bloom filter finds a few ids fast;
+ * a batch of thousands hits nearly every granule, and checking each granule's filter for every id
+ * then costs more than reading the ids.
+ */
+export function storedIdsQuery(db: string, ids: string[], fromMs: number, toMs: number): string {
+  return `SELECT id FROM ${db}.token_events
+         PREWHERE time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}, 'UTC')
+              AND time <= fromUnixTimestamp64Milli(${Math.ceil(toMs)}, 'UTC')
+         WHERE id IN (${idSet(ids)})
+         ${ids.length > MANY_IDS ? 'SETTINGS use_skip_indexes = 0' : ''}`;
 }
 
 /** Above this many ids, a dedup look-up reads the ids rather than asking the bloom filter. */

@@ -174,6 +174,17 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY writer_id`,
     ],
   },
+  {
+    version: 7,
+    name: 'token_events: event ids by time, for the dedup look-up',
+    // The sort key is hour first, then token, so a look-up of a batch's ids over its few seconds
+    // read the time column of its whole hour: at 10,000 events/s that is up to 36M rows for every
+    // batch. This projection keeps (time, id) sorted by time; the look-up reads only its range.
+    up: [
+      'ALTER TABLE {db}.token_events ADD PROJECTION IF NOT EXISTS ids_by_time (SELECT id, time ORDER BY time, id)',
+      'ALTER TABLE {db}.token_events MATERIALIZE PROJECTION ids_by_time',
+    ],
+  },
 ];
 
 /** Apply every migration not yet recorded, in order. Safe to run at every start and from several instances. */
