@@ -48,7 +48,7 @@ export function createDecoder(opts: {
     if (!mapper) {
       const v = validate(value);
       return v.ok
-        ? { kind: 'events', events: [normalise(v.event, text)] }
+        ? { kind: 'events', events: [normalise(v.event, text, v.time)] }
         : { kind: 'dead_letter', reason: v.reason, payload: text };
     }
     const mapped = mapper(value);
@@ -60,7 +60,7 @@ export function createDecoder(opts: {
       // An adapter that emits an invalid event is our bug; the record is kept as a dead letter to replay after the fix.
       if (!v.ok)
         return { kind: 'dead_letter', reason: `mapped event is not contract v1: ${v.reason}`, payload: text };
-      events.push(normalise(v.event, text));
+      events.push(normalise(v.event, text, v.time));
     }
     return { kind: 'events', events };
   };

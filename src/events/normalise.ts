@@ -26,8 +26,11 @@ const KNOWN_REQUEST = new Set([
 ]);
 const EMPTY: string[] = [];
 
-/** Flatten a valid contract-v1 event into the stored row. Unknown fields land in `attributes`, never dropped. */
-export function normalise(e: TokenEvent, raw: string): StoredEvent {
+/**
+ * Flatten a valid contract-v1 event into the stored row. Unknown fields land in `attributes`, never
+ * dropped. `time` is `e.time` in epoch ms, when the caller parsed it already (validate()).
+ */
+export function normalise(e: TokenEvent, raw: string, time = Date.parse(e.time)): StoredEvent {
   const t = e.token;
   const r = e.request;
   let attributes = e.attributes ?? {};
@@ -42,7 +45,7 @@ export function normalise(e: TokenEvent, raw: string): StoredEvent {
   return {
     id: e.id,
     type: e.type,
-    time: Date.parse(e.time),
+    time,
     token_id: t?.id ?? '',
     token_kind: t?.kind ?? '',
     principal: t?.principal ?? (e.type === 'principal.disabled' ? (e.principal ?? '') : ''),

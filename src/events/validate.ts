@@ -5,7 +5,8 @@ import { EARLIEST_STORABLE_MS, LATEST_STORABLE_MS, type TokenEvent } from './con
 
 const SCHEMA_URL = new URL('../../schema/event-v1.schema.json', import.meta.url);
 
-export type Validation = { ok: true; event: TokenEvent } | { ok: false; reason: string };
+/** `time`: the event's time in epoch ms, parsed once here for normalise(). */
+export type Validation = { ok: true; event: TokenEvent; time: number } | { ok: false; reason: string };
 export type Validator = (value: unknown) => Validation;
 
 /** Compile contract v1 once; the returned function is the hot path. */
@@ -16,8 +17,9 @@ export function createValidator(): Validator {
   const check = ajv.compile<TokenEvent>(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')));
   return (value) => {
     if (check(value)) {
-      const outOfRange = timeOutOfRange(value);
-      return outOfRange ? { ok: false, reason: outOfRange } : { ok: true, event: value };
+      const time = Date.parse(value.time);
+      const outOfRange = timeOutOfRange(value, time);
+      return outOfRange ? { ok: false, reason: outOfRange } : { ok: true, event: value, time };
     }
     return { ok: false, reason: explain(check.errors ?? []) };
   };
@@ -27,8 +29,7 @@ export function createValidator(): Validator {
  * Times must be storable (contract.ts). An expiry beyond the latest storable time is how issuers
  * write "never" (9999-12-31): normalise() stores it as no expiry and keeps the original text.
  */
-function timeOutOfRange(e: TokenEvent): string | null {
-  const time = Date.parse(e.time);
+function timeOutOfRange(e: TokenEvent, time: number): string | null {
   if (!(time >= EARLIEST_STORABLE_MS && time <= LATEST_STORABLE_MS))
     return `"time" must lie between 2001-09-09 and 2286-11-20, got ${e.time}`;
   const expires = e.token?.expires_at;
