@@ -68,8 +68,12 @@ interface Source {
  * than `maxHeld` are held (logged).
  */
 export class ReorderBuffer<T extends Timed> {
-  /** Held events, sorted. */
-  private held: T[] = [];
+  /**
+   * Held events: one sorted run per push, in arrival order. Merged only as they are released, so a
+   * push costs its own sort however much is held (a consumer catching up may hold a lot).
+   */
+  private runs: { events: T[]; from: number }[] = [];
+  private count = 0;
   private maxTime = Number.NEGATIVE_INFINITY;
   /** The watermark so far: it never goes back. */
   private floor = Number.NEGATIVE_INFINITY;
@@ -101,7 +105,7 @@ export class ReorderBuffer<T extends Timed> {
   }
 
   get size(): number {
-    return this.held.length;
+    return this.count;
   }
 
   /** Events that arrived behind the watermark. */
@@ -140,7 +144,8 @@ export class ReorderBuffer<T extends Timed> {
         const s = key === undefined ? undefined : this.sources.get(key);
         if (s !== undefined && ev.time > s.max) s.max = ev.time;
       }
-      this.held = merge(this.held, incoming);
+      this.runs.push({ events: incoming, from: 0 });
+      this.count += incoming.length;
     }
     return this.release(now);
   }
@@ -150,8 +155,8 @@ export class ReorderBuffer<T extends Timed> {
    * `idleMs` (then everything held). Call it now and then while events are held.
    */
   release(now = this.now()): T[] {
-    if (this.held.length > 0 && now - this.lastPush >= this.idleMs) {
-      this.floor = Math.max(this.floor, (this.held.at(-1) as T).time + 1);
+    if (this.count > 0 && now - this.lastPush >= this.idleMs) {
+      for (const run of this.runs) this.floor = Math.max(this.floor, (run.events.at(-1) as T).time + 1);
       return this.drain();
     }
     // Starting: partitions not heard of yet may hold older events than those heard of.
@@ -171,54 +176,62 @@ export class ReorderBuffer<T extends Timed> {
       if (!s.caughtUp && s.max > Number.NEGATIVE_INFINITY && s.max < min) min = s.max;
     }
     this.floor = Math.max(this.floor, Math.min(min, this.maxTime) - this.lateness);
-    if (this.held.length === 0) return [];
-    if (this.held.length > this.maxHeld) {
-      // Memory is bounded: the oldest go now; what later arrives behind them counts as late.
-      const last = this.held[this.held.length - this.maxHeld - 1] as T;
-      this.floor = Math.max(this.floor, last.time + 1);
+    if (this.count === 0) return [];
+    if (this.count > this.maxHeld) {
+      // Memory is bounded: the oldest go now (the runs that came first, whole); what later arrives
+      // behind them counts as late.
+      for (const run of this.runs) {
+        if (this.count - this.below(this.floor) <= this.maxHeld) break;
+        this.floor = Math.max(this.floor, (run.events.at(-1) as T).time + 1);
+      }
       if (!this.overCap)
         this.options.logger?.warn(
-          { held: this.held.length, max_held: this.maxHeld },
+          { held: this.count, max_held: this.maxHeld },
           'reorder buffer full: releasing its oldest events before slower sources caught up; events behind them will count as late',
         );
       this.overCap = true;
-    } else if (this.held.length < this.maxHeld * 0.9) {
+    } else if (this.count < this.maxHeld * 0.9) {
       this.overCap = false;
     }
     // Strictly before the watermark: an event at the watermark itself may still arrive in time.
-    return this.take(lowerBound(this.held, this.floor));
+    return this.take(this.floor);
   }
 
   /** End of input (or shutdown): everything held, in order. */
   drain(): T[] {
-    return this.take(this.held.length);
+    return this.take(Number.POSITIVE_INFINITY);
   }
 
-  private take(n: number): T[] {
-    if (n === 0) return [];
-    const out = this.held.slice(0, n);
-    this.held = this.held.slice(n);
-    return out;
+  /** Held events before `time`. */
+  private below(time: number): number {
+    let n = 0;
+    for (const run of this.runs) n += lowerBound(run.events, time, run.from) - run.from;
+    return n;
+  }
+
+  /** Every held event before `time`, in (time, id) order. */
+  private take(time: number): T[] {
+    let out: T[] = [];
+    let parts = 0;
+    for (const run of this.runs) {
+      const end = lowerBound(run.events, time, run.from);
+      if (end === run.from) continue;
+      const part = run.from === 0 && end === run.events.length ? run.events : run.events.slice(run.from, end);
+      out = parts === 0 ? part : out.concat(part);
+      parts++;
+      run.from = end;
+    }
+    if (parts === 0) return [];
+    this.runs = this.runs.filter((r) => r.from < r.events.length);
+    this.count -= out.length;
+    // Runs overlap in time: one sort of what leaves (a batch or so), never of what stays.
+    return parts > 1 ? out.sort(byTimeThenId) : out;
   }
 }
 
-/** Two sorted lists into one (linear: the held list is long, a batch is short). */
-function merge<T extends Timed>(a: T[], b: T[]): T[] {
-  if (a.length === 0) return b;
-  const out: T[] = new Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length)
-    out[k++] = byTimeThenId(a[i] as T, b[j] as T) <= 0 ? (a[i++] as T) : (b[j++] as T);
-  while (i < a.length) out[k++] = a[i++] as T;
-  while (j < b.length) out[k++] = b[j++] as T;
-  return out;
-}
-
-/** Index of the first event with time >= `time`. */
-function lowerBound(list: readonly Timed[], time: number): number {
-  let lo = 0;
+/** Index of the first event at or after `from` with time >= `time`. */
+function lowerBound(list: readonly Timed[], time: number, from = 0): number {
+  let lo = from;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
