@@ -2,19 +2,22 @@
  * Detection benchmark: prints ONE JSON object; never a pass/fail test.
  * Usage: node --expose-gc --import tsx bench/detect.ts [--tokens 2000] [--days 12]
  *   [--events-per-day 100000] [--incidents 440] [--seed 1] [--memory-tokens 1000000]
- *   [--latency-seconds 60] [--rate 10000] [--latency-lateness 10000,250] [--probes 10] [--batch-ms N]
+ *   [--latency-seconds 60] [--rate 10000] [--latency-lateness 200] [--probes 10] [--batch-ms N]
  *   [--skip-quality] [--skip-memory] [--skip-latency]
  * (a) per-kind recall and overall precision on a labelled generated world (src/demo);
  * (b) stream-engine throughput over pre-decoded rows, every shipped rule on, one core;
  * (c) peak memory with --memory-tokens tracked tokens: the engine in a child process, fed by a
  *     generator child over a pipe (and on a synthetic stream); the generator's own figures apart;
- * (d) event-to-alert latency while `serve()` consumes Kafka at --rate events/s (needs a broker:
- *     KAFKA_BROKERS, default 127.0.0.1:19092), at the default allowed lateness and at 250 ms;
- *     the producer is a child process, adding --probes out_of_scope probe alerts a second.
+ * (d) event-to-alert latency per alert kind while `serve()` consumes Kafka at --rate events/s
+ *     (needs a broker: KAFKA_BROKERS, default 127.0.0.1:19092), at each --latency-lateness; a
+ *     stateful world's nine days of history are written and consumed first, so order-dependent
+ *     kinds fire in the timed window; the producer is a child process, adding --probes
+ *     out_of_scope probe alerts a second.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG } from '../src/config/config.js';
 import { loadRules } from '../src/detect/rules.js';
 import { intArg, parseArgs, stringArg } from './args.js';
 import { log, peakRssMiB } from './measure.js';
@@ -22,7 +25,14 @@ import { detectMemory, engineChild, generatorChild, leanMemoryChild } from './pa
 
 const args = parseArgs(process.argv.slice(2));
 
-if (args.get('child') === 'latency-producer') {
+if (args.get('child') === 'latency-history') {
+  const { produceLatencyHistory } = await import('./parts/detectLatencyProducer.js');
+  await produceLatencyHistory({
+    topic: stringArg(args, 'topic'),
+    liveStart: intArg(args, 'live-start', 1),
+    seconds: intArg(args, 'latency-seconds', 60),
+  });
+} else if (args.get('child') === 'latency-producer') {
   const { produceLatencyWorld } = await import('./parts/detectLatencyProducer.js');
   await produceLatencyWorld({
     topic: stringArg(args, 'topic'),
@@ -30,6 +40,7 @@ if (args.get('child') === 'latency-producer') {
     seconds: intArg(args, 'latency-seconds', 60),
     probesPerSecond: intArg(args, 'probes', 10),
     out: stringArg(args, 'out'),
+    liveStart: intArg(args, 'live-start', 1),
   });
 } else if (args.get('child') === 'memory') {
   const tokens = intArg(args, 'tokens', 1_000_000);
@@ -63,7 +74,7 @@ if (args.get('child') === 'latency-producer') {
       const rate = intArg(args, 'rate', 10_000);
       const seconds = intArg(args, 'latency-seconds', 60);
       out.latency = [];
-      const latenesses = String(args.get('latency-lateness') ?? '10000,250')
+      const latenesses = String(args.get('latency-lateness') ?? DEFAULT_CONFIG.detect.allowed_lateness_ms)
         .split(',')
         .map(Number);
       for (const latenessMs of latenesses) {

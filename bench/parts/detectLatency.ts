@@ -51,10 +51,26 @@ export async function detectLatency(o: {
   const running = await serve(config, logger, { store });
   watchBatcher(running.batcher, timings);
 
+  // History first: the stateful world's nine days, consumed as a backlog before the timed window.
+  const liveStart = Date.now();
+  const historyBegan = performance.now();
+  const { history } = await runChild<{ history: number }>([
+    ...['--child', 'latency-history', '--topic', topic],
+    ...['--live-start', String(liveStart), '--latency-seconds', String(o.seconds)],
+  ]);
+  const count = async () =>
+    Number(
+      (await store.query<{ n: number }>(`SELECT count() AS n FROM ${store.database}.token_events`))[0]?.n,
+    );
+  while ((await count()) < history) await new Promise((r) => setTimeout(r, 500));
+  const historySeconds = (performance.now() - historyBegan) / 1000;
+  log(`latency: history of ${history} events stored in ${historySeconds.toFixed(1)} s`);
+  await new Promise((r) => setTimeout(r, 2_000));
+
   const sentFile = join(o.dataDir, 'sent.tsv');
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  const produced = await runProducer({ ...o, topic, out: sentFile });
+  const produced = await runProducer({ ...o, topic, out: sentFile, liveStart });
   loop.disable();
   log('latency: draining');
   await new Promise((r) => setTimeout(r, 20_000));
@@ -89,6 +105,8 @@ export async function detectLatency(o: {
   const measured = [...world, ...probes];
   return {
     allowed_lateness_ms: o.latenessMs,
+    history_events: history,
+    history_seconds: round(historySeconds, 1),
     batch_ms: config.ingest.batch_ms,
     target_events_per_s: o.rate,
     produced: produced.produced,
@@ -128,10 +146,17 @@ function runProducer(o: {
   seconds: number;
   probesPerSecond: number;
   out: string;
+  liveStart: number;
 }): Promise<{ produced: number; probes: number; seconds: number }> {
-  const args = ['--import', 'tsx', 'bench/detect.ts', '--child', 'latency-producer'];
-  args.push('--topic', o.topic, '--rate', String(o.rate), '--latency-seconds', String(o.seconds));
-  args.push('--probes', String(o.probesPerSecond), '--out', o.out);
+  const args = ['--child', 'latency-producer', '--topic', o.topic, '--rate', String(o.rate)];
+  args.push('--latency-seconds', String(o.seconds), '--probes', String(o.probesPerSecond));
+  args.push('--out', o.out, '--live-start', String(o.liveStart));
+  return runChild(args);
+}
+
+/** A child of bench/detect.ts; resolves with the JSON object on the last line of its stdout. */
+function runChild<T>(childArgs: string[]): Promise<T> {
+  const args = ['--import', 'tsx', 'bench/detect.ts', ...childArgs];
   const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((done, fail) => {
     let out = '';
@@ -140,7 +165,7 @@ function runProducer(o: {
     });
     p.on('error', fail);
     p.on('exit', (code) => {
-      if (code !== 0) fail(new Error(`latency producer exited ${code}`));
+      if (code !== 0) fail(new Error(`bench child ${childArgs[1]} exited ${code}`));
       else done(JSON.parse(out.trim().split('\n').at(-1) as string));
     });
   });
@@ -212,10 +237,10 @@ function stages(
 /** The batcher, with the time each event reached it. */
 function watchBatcher(batcher: Batcher, timings: Timings): void {
   const write = batcher.write.bind(batcher);
-  batcher.write = (events, dead) => {
+  batcher.write = (events, dead, progress) => {
     const at = { t: Date.now() };
     for (const e of events) timings.written.set(e.id, at);
-    return write(events, dead);
+    return write(events, dead, progress);
   };
 }
 

@@ -1,7 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
+import { STREAM_SCENARIO_NAMES } from '../../src/demo/incidents.js';
 import { createIsoFormatter } from '../../src/demo/isoTime.js';
-import { createWorld } from '../../src/demo/world.js';
+import { DAY } from '../../src/demo/model.js';
+import { createWorld, type World } from '../../src/demo/world.js';
 import type { TokenEvent } from '../../src/events/contract.js';
 import { BROKERS } from '../benchConfig.js';
 import { log } from '../measure.js';
@@ -22,6 +24,66 @@ export interface ProducerOptions {
   probesPerSecond: number;
   /** Where the send time of every event goes, one `id<TAB>epoch ms` line each. */
   out: string;
+  /** End of the stateful world's history (see `produceLatencyHistory`); its live part follows. */
+  liveStart: number;
+}
+
+/** Days of the stateful world's history: past new_source's 7-day learning period, with a day to spare. */
+const HISTORY_DAYS = 9;
+const HISTORY_TOKENS = 300;
+
+/**
+ * The world whose incidents need history to fire (new_source, concurrent_sources, request_spike,
+ * use_after_revoke…): 300 tokens with nine days of traffic before `liveStart`, then incidents of
+ * every stream scenario packed into the timed window, one a second, round-robin.
+ */
+function statefulWorld(liveStart: number, seconds: number): World {
+  const incidentTimes: number[] = [];
+  for (let t = 3_000; t < seconds * 1000 - 5_000; t += 1_000) incidentTimes.push(liveStart + t);
+  return createWorld({
+    seed: 5,
+    start: liveStart - HISTORY_DAYS * DAY,
+    days: HISTORY_DAYS + 1,
+    tokens: HISTORY_TOKENS,
+    eventsPerDay: HISTORY_TOKENS * 80,
+    incidentTimes,
+    quick: true,
+    scheduledIncidents: false,
+  });
+}
+
+/**
+ * Before the timed window: the stateful world's history up to `liveStart`, sent as fast as the
+ * broker takes it (Choir then catches up on it, as after an outage). Prints how many it sent.
+ */
+export async function produceLatencyHistory(o: { topic: string; liveStart: number; seconds: number }) {
+  const producer = new Kafka({
+    clientId: 'choir-bench-history',
+    brokers: BROKERS,
+    logLevel: logLevel.WARN,
+  }).producer();
+  await producer.connect();
+  const cutoff = new Date(o.liveStart).toISOString();
+  let sent = 0;
+  let messages: { key: string; value: string }[] = [];
+  const sends: Promise<unknown>[] = [];
+  for (const e of statefulWorld(o.liveStart, o.seconds).events()) {
+    if (e.time > cutoff) break;
+    messages.push({ key: e.token?.id ?? e.principal ?? '', value: JSON.stringify(e) });
+    if (messages.length === SEND_CHUNK * 10) {
+      sends.push(producer.send({ topic: o.topic, acks: -1, messages }));
+      sent += messages.length;
+      messages = [];
+      if (sends.length >= 8) await Promise.all(sends.splice(0));
+    }
+  }
+  sends.push(producer.send({ topic: o.topic, acks: -1, messages }));
+  sent += messages.length;
+  await Promise.all(sends);
+  await producer.disconnect();
+  log(`latency: history of ${sent} events sent (${STREAM_SCENARIO_NAMES.length} stream scenarios follow)`);
+  process.stdout.write(`${JSON.stringify({ history: sent })}
+`);
 }
 
 /**
@@ -43,6 +105,11 @@ export async function produceLatencyWorld(o: ProducerOptions): Promise<void> {
     scheduledIncidents: false,
   });
   const events = world.events();
+  // The stateful world past its history; its times move by the pause between history and now.
+  const stateful = statefulWorld(o.liveStart, o.seconds).events();
+  const liveCutoff = new Date(o.liveStart).toISOString();
+  let next = stateful.next();
+  while (!next.done && next.value.time <= liveCutoff) next = stateful.next();
   const probes = probeEvents(Math.floor(o.seconds * o.probesPerSecond));
   const sentLog = createWriteStream(o.out);
   const producer = new Kafka({
@@ -76,6 +143,18 @@ export async function produceLatencyWorld(o: ProducerOptions): Promise<void> {
       const e = events.next().value;
       if (!e) break;
       stamp(e);
+    }
+    // Its own times (shifted to now), not the load's: incidents keep their rhythm.
+    const shift = began - o.liveStart;
+    while (!next.done && Date.parse(next.value.time) + shift <= at) {
+      const e = next.value;
+      const time = Date.parse(e.time) + shift;
+      sent.push(`${e.id}\t${at}\n`);
+      messages.push({
+        key: e.token?.id ?? e.principal ?? '',
+        value: JSON.stringify({ ...e, time: iso(time) }),
+      });
+      next = stateful.next();
     }
     // Bounded requests: after a stall of the event loop one tick may owe thousands of events.
     for (let i = 0; i < messages.length; i += SEND_CHUNK)

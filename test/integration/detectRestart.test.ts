@@ -95,6 +95,8 @@ describe('`choir serve` killed with SIGKILL while events wait in the reorder buf
         '  api_keys:',
         `    - { name: it, hash: "${key.hash}", scopes: [ingest] }`,
         'detect:',
+        // Long enough that the whole tail is still held when the process is killed.
+        '  allowed_lateness_ms: 10000',
         '  scheduled_every_ms: 86400000',
         '',
       ].join('\n'),
