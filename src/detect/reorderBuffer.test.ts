@@ -141,6 +141,20 @@ describe('ReorderBuffer with per-source watermarks', () => {
     expect(buffer.size).toBe(1);
   });
 
+  it('releases what it holds after a second of quiet when every partition is at its end', () => {
+    let now = 0;
+    const buffer = new ReorderBuffer<Ev>({ lateness: 200, sourceOf, startupMs: 0, now: () => now });
+    expect(ids(buffer.push([at(0, 1_000), at(1, 1_100)], progress(0, true)))).toEqual([]);
+    now = 999;
+    expect(buffer.release()).toEqual([]);
+    now = 1_000;
+    expect(ids(buffer.release())).toEqual(['p0-001000', 'p1-001100']);
+    // Behind its end, a partition is waited for (idleMs).
+    buffer.push([at(0, 2_000)], progress(0, false));
+    now = 5_000;
+    expect(buffer.release()).toEqual([]);
+  });
+
   it('releases everything held once no input at all arrived for idleMs', () => {
     let now = 0;
     const buffer = new ReorderBuffer<Ev>({ lateness: 10_000, sourceOf, idleMs: 5_000, now: () => now });

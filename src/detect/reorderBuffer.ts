@@ -152,10 +152,16 @@ export class ReorderBuffer<T extends Timed> {
 
   /**
    * What the passing of wall-clock time released: sources gone silent, or no input at all for
-   * `idleMs` (then everything held). Call it now and then while events are held.
+   * `idleMs` (then everything held), or — every partition at its end — for a second (or twice the
+   * lateness): a live stream paused, and whatever comes next is newer than what is held. Call it
+   * now and then while events are held.
    */
   release(now = this.now()): T[] {
-    if (this.count > 0 && now - this.lastPush >= this.idleMs) {
+    const quiet = now - this.lastPush;
+    if (
+      this.count > 0 &&
+      (quiet >= this.idleMs || (quiet >= Math.max(1_000, 2 * this.lateness) && this.allCaughtUp()))
+    ) {
       for (const run of this.runs) this.floor = Math.max(this.floor, (run.events.at(-1) as T).time + 1);
       return this.drain();
     }
@@ -200,6 +206,13 @@ export class ReorderBuffer<T extends Timed> {
   /** End of input (or shutdown): everything held, in order. */
   drain(): T[] {
     return this.take(Number.POSITIVE_INFINITY);
+  }
+
+  /** Some partition reports, and each is at its end: nothing older is on its way from Kafka. */
+  private allCaughtUp(): boolean {
+    if (this.sources.size === 0) return false;
+    for (const s of this.sources.values()) if (!s.caughtUp) return false;
+    return true;
   }
 
   /** Held events before `time`. */
