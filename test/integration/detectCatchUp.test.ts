@@ -11,21 +11,14 @@ import type { TokenEvent } from '../../src/events/contract.js';
 import { openStore, serve } from '../../src/index.js';
 import { createAlertStore } from '../../src/store/alertStore.js';
 import type { Store } from '../../src/store/store.js';
+import { alertEssentials } from '../support/alerts.js';
 import { runChoir } from '../support/cli.js';
 import { brokers, createTopic, offsets, produce, uniqueName } from '../support/kafka.js';
 import { testConfig, testLogger, waitFor } from '../support/store.js';
 
 const STATEFUL = ['new_source', 'concurrent_sources', 'request_spike', 'unknown_token'];
 
-const essentials = (a: Alert | Record<string, unknown>) => ({
-  id: a.id,
-  kind: a.kind,
-  token_id: a.token_id,
-  count: a.count,
-  first_seen: new Date(a.first_seen as number | string).getTime(),
-  last_seen: new Date(a.last_seen as number | string).getTime(),
-  evidence: a.evidence,
-});
+const essentials = alertEssentials;
 
 /**
  * Ten days of a generated token world (~45,000 events) with incidents of every stream kind in the

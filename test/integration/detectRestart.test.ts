@@ -12,6 +12,7 @@ import type { Alert } from '../../src/detect/index.js';
 import type { StoredEvent } from '../../src/events/contract.js';
 import { createAlertStore } from '../../src/store/alertStore.js';
 import { createClickHouseStore } from '../../src/store/clickhouseStore.js';
+import { alertEssentials } from '../support/alerts.js';
 import { exited, runChoir, spawnChoir } from '../support/cli.js';
 import { incidentWorld, lineOf } from '../support/incidents.js';
 import { waitFor } from '../support/store.js';
@@ -38,16 +39,8 @@ function world(): StoredEvent[] {
   return [...incidentWorld(START), ...tail];
 }
 
-const essentials = (a: Alert | Record<string, unknown>) => ({
-  id: a.id,
-  kind: a.kind,
-  token_id: a.token_id,
-  count: a.count,
-  status: a.status,
-  first_seen: new Date(a.first_seen as number | string).getTime(),
-  last_seen: new Date(a.last_seen as number | string).getTime(),
-  evidence: a.evidence,
-});
+/** A restart must also keep each alert's status. */
+const essentials = (a: Alert | Record<string, unknown>) => ({ ...alertEssentials(a), status: a.status });
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

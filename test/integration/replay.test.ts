@@ -10,6 +10,7 @@ import type { StoredEvent } from '../../src/events/contract.js';
 import { openStore, type Running, serve } from '../../src/index.js';
 import { createAlertStore } from '../../src/store/alertStore.js';
 import type { Store } from '../../src/store/store.js';
+import { alertEssentials } from '../support/alerts.js';
 import { runChoir } from '../support/cli.js';
 import { incidentWorld, interleave, lineOf } from '../support/incidents.js';
 import { testConfig, testLogger } from '../support/store.js';
@@ -21,22 +22,7 @@ const FINGERPRINT_KEY = 'test-fingerprint-key';
 /** Scheduled (SQL) detectors once per day of event time: hourly would be 200 runs per pass here. */
 const DETECT = { allowed_lateness_ms: LATENESS, scheduled_every_ms: DAY };
 
-/** What must be identical between live and replay (times as epoch ms). */
-const essentials = (
-  a: Pick<Alert, 'id' | 'kind' | 'rule' | 'token_id' | 'count' | 'evidence'> & {
-    first_seen: number | string;
-    last_seen: number | string;
-  },
-) => ({
-  id: a.id,
-  kind: a.kind,
-  rule: a.rule,
-  token_id: a.token_id,
-  count: a.count,
-  first_seen: new Date(a.first_seen).getTime(),
-  last_seen: new Date(a.last_seen).getTime(),
-  evidence: a.evidence,
-});
+const essentials = alertEssentials;
 
 /** Serve over HTTP on `store`, post `batches` in order, stop (detection finishes), return the stored alerts. */
 async function serveAndPost(
