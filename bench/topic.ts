@@ -10,15 +10,15 @@ const SEND_CHUNK = 10_000;
 /** The payload of event i, exactly as produced: the raw-insert reference decodes the same bytes. */
 export const eventLine = (i: number): string => JSON.stringify(makeEvent(i));
 
-function admin() {
-  return new Kafka({ clientId: 'choir-bench-admin', brokers: BROKERS, logLevel: logLevel.WARN }).admin();
+/** A kafkajs client of the bench's broker, warnings and errors logged. */
+export function benchKafka(clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: BROKERS, logLevel: logLevel.WARN });
 }
 
-/** A fresh topic holding events 0..n-1 keyed by token id; acks=-1 (all in-sync replicas), no compression. */
-export async function createAndFill(
-  topic: string,
-  n: number,
-): Promise<Rate & { acks: -1; compression: 'none' }> {
+const admin = () => benchKafka('choir-bench-admin').admin();
+
+/** A fresh topic of PARTITIONS partitions, its leaders elected. */
+export async function createTopic(topic: string): Promise<void> {
   const a = admin();
   await a.connect();
   try {
@@ -29,8 +29,15 @@ export async function createAndFill(
   } finally {
     await a.disconnect();
   }
-  const kafka = new Kafka({ clientId: 'choir-bench-producer', brokers: BROKERS, logLevel: logLevel.WARN });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+}
+
+/** A fresh topic holding events 0..n-1 keyed by token id; acks=-1 (all in-sync replicas), no compression. */
+export async function createAndFill(
+  topic: string,
+  n: number,
+): Promise<Rate & { acks: -1; compression: 'none' }> {
+  await createTopic(topic);
+  const producer = benchKafka('choir-bench-producer').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const started = performance.now();
   try {

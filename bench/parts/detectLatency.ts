@@ -3,17 +3,16 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { openStore, serve } from '../../src/index.js';
 import type { Batcher } from '../../src/ingest/batcher.js';
 import type { Store } from '../../src/store/store.js';
-import { BROKERS, benchConfig, uniqueName } from '../benchConfig.js';
+import { benchConfig, uniqueName } from '../benchConfig.js';
 import { log, round } from '../measure.js';
+import { createTopic } from '../topic.js';
 import { PROBE_PREFIX } from './detectLatencyProducer.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PARTITIONS = 6;
 /** unknown_token waits `grace` (1 min) for a late issuance by design: its delay is not latency. */
 const BY_DESIGN_DELAYED = new Set(['unknown_token']);
 
@@ -286,21 +285,4 @@ function percentile(values: number[], q: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number, 0);
-}
-
-async function createTopic(topic: string): Promise<void> {
-  const admin = new Kafka({
-    clientId: 'choir-bench-admin',
-    brokers: BROKERS,
-    logLevel: logLevel.WARN,
-  }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
 }

@@ -1,12 +1,11 @@
 import { createWriteStream } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
 import { STREAM_SCENARIO_NAMES } from '../../src/demo/incidents.js';
 import { createIsoFormatter } from '../../src/demo/isoTime.js';
 import { DAY } from '../../src/demo/model.js';
 import { createWorld, type World } from '../../src/demo/world.js';
 import type { TokenEvent } from '../../src/events/contract.js';
-import { BROKERS } from '../benchConfig.js';
 import { log } from '../measure.js';
+import { benchKafka } from '../topic.js';
 
 const TICK_MS = 10;
 const SEND_CHUNK = 500;
@@ -57,11 +56,7 @@ function statefulWorld(liveStart: number, seconds: number): World {
  * broker takes it (Choir then catches up on it, as after an outage). Prints how many it sent.
  */
 export async function produceLatencyHistory(o: { topic: string; liveStart: number; seconds: number }) {
-  const producer = new Kafka({
-    clientId: 'choir-bench-history',
-    brokers: BROKERS,
-    logLevel: logLevel.WARN,
-  }).producer();
+  const producer = benchKafka('choir-bench-history').producer();
   await producer.connect();
   const cutoff = new Date(o.liveStart).toISOString();
   let sent = 0;
@@ -112,11 +107,7 @@ export async function produceLatencyWorld(o: ProducerOptions): Promise<void> {
   while (!next.done && next.value.time <= liveCutoff) next = stateful.next();
   const probes = probeEvents(Math.floor(o.seconds * o.probesPerSecond));
   const sentLog = createWriteStream(o.out);
-  const producer = new Kafka({
-    clientId: 'choir-bench-latency',
-    brokers: BROKERS,
-    logLevel: logLevel.WARN,
-  }).producer();
+  const producer = benchKafka('choir-bench-latency').producer();
   await producer.connect();
   const iso = createIsoFormatter();
   const sends: Promise<unknown>[] = [];

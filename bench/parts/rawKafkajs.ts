@@ -1,13 +1,13 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { BROKERS, uniqueName } from '../benchConfig.js';
+import { uniqueName } from '../benchConfig.js';
 import { log, peakRssMiB, rate, round, steadyRate } from '../measure.js';
+import { benchKafka } from '../topic.js';
 
 /**
  * The ceiling kafkajs sets: the whole topic fetched and decoded into message objects, nothing else.
  * Consumer settings copy src/ingest/kafkaClient.ts so that the only difference from Choir is Choir's work.
  */
 export async function rawKafkajs(topic: string, n: number) {
-  const kafka = new Kafka({ clientId: 'choir-bench-raw', brokers: BROKERS, logLevel: logLevel.WARN });
+  const kafka = benchKafka('choir-bench-raw');
   const consumer = kafka.consumer({
     groupId: uniqueName('bench-raw'),
     maxBytesPerPartition: 8 * 1024 * 1024,
