@@ -10,7 +10,7 @@ import type { Store } from '../../src/store/store.js';
 import { benchConfig, uniqueName } from '../benchConfig.js';
 import { log, round } from '../measure.js';
 import { createTopic } from '../topic.js';
-import { PROBE_PREFIX } from './detectLatencyProducer.js';
+import { PROBE_PREFIX, type ProducerOptions } from './detectLatencyProducer.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** unknown_token waits `grace` (1 min) for a late issuance by design: its delay is not latency. */
@@ -139,14 +139,7 @@ export async function detectLatency(o: {
 }
 
 /** The producer child (bench/detect.ts --child latency-producer); resolves with its figures. */
-function runProducer(o: {
-  topic: string;
-  rate: number;
-  seconds: number;
-  probesPerSecond: number;
-  out: string;
-  liveStart: number;
-}): Promise<{ produced: number; probes: number; seconds: number }> {
+function runProducer(o: ProducerOptions): Promise<{ produced: number; probes: number; seconds: number }> {
   const args = ['--child', 'latency-producer', '--topic', o.topic, '--rate', String(o.rate)];
   args.push('--latency-seconds', String(o.seconds), '--probes', String(o.probesPerSecond));
   args.push('--out', o.out, '--live-start', String(o.liveStart));
