@@ -10,8 +10,9 @@ import type { Store } from './store.js';
 
 /**
  * Alerts as stored in `<db>.alerts` (migration 4): one row per saved state, the highest version read.
- * Every save is also a link of this writer's chain in `<db>.alert_log` (migration 5), which
- * `choir verify` checks: the log keeps every state, where `alerts` merges old ones away.
+ * A save is one insert into `<db>.alert_log` (migration 5), a link of this writer's chain that
+ * `choir verify` checks, and a view copies it into `alerts` (migration 8): the log keeps every
+ * state, where `alerts` merges old ones away.
  */
 export interface AlertStore {
   /** Insert the current state of each alert, in one insert. */
@@ -40,7 +41,6 @@ const ALERT_FIELDS = `id String, kind String, rule String, severity String, toke
   tenant String, first_seen DateTime64(3, 'UTC'), last_seen DateTime64(3, 'UTC'), count UInt64,
   evidence Array(String), summary String, status String, tags Array(String), response String,
   details String, version UInt64`;
-const STRUCTURE = `${ALERT_FIELDS}, updated_at DateTime64(3, 'UTC')`;
 const LOG_STRUCTURE = `${ALERT_FIELDS}, saved_at DateTime64(3, 'UTC'), chain_id String, batch_seq UInt64,
   batch_rows UInt32, batch_time DateTime64(3, 'UTC'), prev_hash String, batch_hash String, signature String,
   row_hash UInt32`;
@@ -101,10 +101,10 @@ export function createAlertStore(store: Store, options: AlertStoreOptions = {}):
   const save = async (alerts: readonly Alert[]): Promise<void> => {
     if (alerts.length === 0) return;
     const savedAt = now();
-    const updatedAt = dateTime(savedAt);
     const logRows = alerts.map((a) => toLogRow(a, savedAt));
-    // The log first: a state Choir acted on is on record before it shows in `alerts`. A retry
-    // after a failure logs the state again, as a new link; `alerts` keeps one row per version.
+    // One insert: `alerts` is filled from the log by a view (migration 8), so a state Choir acted
+    // on is on record whenever it shows in `alerts`. A retry after a failure logs the state again,
+    // as a new link; `alerts` keeps one row per version.
     const stamp = await writer.link(logRows);
     try {
       await insertJson(
@@ -119,16 +119,6 @@ export function createAlertStore(store: Store, options: AlertStoreOptions = {}):
       throw err;
     }
     writer.stored(stamp);
-    // The current state is the logged one, with the time it was written instead of saved_at.
-    const lines = logRows.map(({ saved_at: _, ...r }) =>
-      JSON.stringify({
-        ...r,
-        first_seen: dateTime(r.first_seen),
-        last_seen: dateTime(r.last_seen),
-        updated_at: updatedAt,
-      }),
-    );
-    await insertJson(store, table, '', STRUCTURE, lines);
   };
   return {
     save(alerts) {

@@ -25,6 +25,11 @@ export function createClickHouseStore(storage: Config['storage']): Store {
   let client: ClickHouseClient;
   /** Reads go through their own connection, so a look-up runs while an insert is still in progress. */
   let reader: ClickHouseClient;
+  /**
+   * Statements (alert saves, checkpoints, DDL) too: an alert is saved while the next batch of
+   * events is being inserted, not after it.
+   */
+  let commander: ClickHouseClient;
   let connection: unknown = null;
   if (storage.clickhouse_url) {
     // A server takes concurrent requests on the client's pool of HTTP connections.
@@ -35,6 +40,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
       request_timeout: 60_000,
     });
     reader = client;
+    commander = client;
   } else {
     mkdirSync(storage.data_dir, { recursive: true });
     // One chDB connection runs one statement at a time; connections on the same data directory
@@ -42,6 +48,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     connection = createChdbConnection({ path: storage.data_dir });
     client = chdbClient(connection);
     reader = chdbClient(createChdbConnection({ path: storage.data_dir }));
+    commander = chdbClient(createChdbConnection({ path: storage.data_dir }));
   }
   const db = storage.database;
 
@@ -129,13 +136,14 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     query,
     async command(sql, params) {
       try {
-        await client.command({ query: sql, query_params: params, clickhouse_settings: sizeFor(sql) });
+        await commander.command({ query: sql, query_params: params, clickhouse_settings: sizeFor(sql) });
       } catch (err) {
         throw storageError('command', err);
       }
     },
     async close() {
       if (reader !== client) await reader.close();
+      if (commander !== client) await commander.close();
       await client.close();
     },
   };
