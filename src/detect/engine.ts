@@ -87,8 +87,11 @@ export class Engine {
   };
   /** Issuances seen by `early` and not processed yet, by token id: uses right after them may alert early. */
   private readonly earlyIssued = new Map<string, StoredEvent>();
-  /** Early alerts by rule and event id, until the event reaches `process` in event-time order. */
-  private readonly earlyAlerts = new Map<string, Alert>();
+  /**
+   * Early alerts by event id, then rule, until the event reaches `process` in event-time order.
+   * By event first: every rule of every processed event asks, and most events have none.
+   */
+  private readonly earlyAlerts = new Map<string, Map<string, Alert>>();
 
   constructor(private readonly options: EngineOptions) {
     this.log = options.logger.child({ module: 'detect' });
@@ -213,9 +216,14 @@ export class Engine {
       if (!this.cel(active)) continue;
       const built = this.build(active, ev, token, undefined);
       if (built === undefined || this.aggregator.has(built.alert.id)) continue;
-      if (this.earlyAlerts.size >= MAX_EARLY)
-        this.earlyAlerts.delete(this.earlyAlerts.keys().next().value as string);
-      this.earlyAlerts.set(`${active.rule.name}\n${ev.id}`, built.alert);
+      let byRule = this.earlyAlerts.get(ev.id);
+      if (byRule === undefined) {
+        if (this.earlyAlerts.size >= MAX_EARLY)
+          this.earlyAlerts.delete(this.earlyAlerts.keys().next().value as string);
+        byRule = new Map();
+        this.earlyAlerts.set(ev.id, byRule);
+      }
+      byRule.set(active.rule.name, built.alert);
       this.counts.early++;
       sink(structuredClone(built.alert), built.windowStart);
     }
@@ -266,10 +274,11 @@ export class Engine {
 
   /** `ev` reached event-time order: withdraw its early alert of `active` unless it alerted again. */
   private confirmEarly(active: ActiveRule, ev: StoredEvent, emitted: boolean): void {
-    const key = `${active.rule.name}\n${ev.id}`;
-    const alert = this.earlyAlerts.get(key);
-    if (alert === undefined) return;
-    this.earlyAlerts.delete(key);
+    const byRule = this.earlyAlerts.get(ev.id);
+    const alert = byRule?.get(active.rule.name);
+    if (byRule === undefined || alert === undefined) return;
+    byRule.delete(active.rule.name);
+    if (byRule.size === 0) this.earlyAlerts.delete(ev.id);
     if (emitted || this.aggregator.has(alert.id)) return;
     this.counts.withdrawn++;
     this.log.warn({ rule: active.rule.name, alert: alert.id, event: ev.id }, 'early alert withdrawn');
