@@ -107,13 +107,7 @@ export function createAlertStore(store: Store, options: AlertStoreOptions = {}):
     // as a new link; `alerts` keeps one row per version.
     const stamp = await writer.link(logRows);
     try {
-      await insertJson(
-        store,
-        `${store.database}.alert_log`,
-        LOG_COLUMNS,
-        LOG_STRUCTURE,
-        logLines(logRows, stamp),
-      );
+      await insertLogRows(store, logLines(logRows, stamp));
     } catch (err) {
       writer.forget();
       throw err;
@@ -158,12 +152,12 @@ export function createAlertStore(store: Store, options: AlertStoreOptions = {}):
 }
 
 /**
- * Rows as one string literal in the statement's body: no URL-length limit on a server, and chDB
- * refuses inline insert data (`FORMAT … <rows>`) whenever the process has a stdin.
+ * alert_log rows as one string literal in the statement's body: no URL-length limit on a server,
+ * and chDB refuses inline insert data (`FORMAT … <rows>`) whenever the process has a stdin.
  */
-function insertJson(store: Store, table: string, columns: string, structure: string, lines: string[]) {
+function insertLogRows(store: Store, lines: string[]) {
   return store.command(
-    `INSERT INTO ${table}${columns ? ` (${columns})` : ''} SELECT * FROM format(JSONEachRow, ${quote(structure)}, ${quote(lines.join('\n'))})`,
+    `INSERT INTO ${store.database}.alert_log (${LOG_COLUMNS}) SELECT * FROM format(JSONEachRow, ${quote(LOG_STRUCTURE)}, ${quote(lines.join('\n'))})`,
   );
 }
 
