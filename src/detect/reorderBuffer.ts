@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SourceProgress } from '../ingest/batcher.js';
 
 /** What the buffer orders by: event time, then id (unique), so ties break the same way everywhere. */
 export interface Timed {
@@ -10,14 +11,7 @@ export function byTimeThenId(a: Timed, b: Timed): number {
   return a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** A source's state as of its latest stored batch: a Kafka partition, reported by the Kafka source. */
-export interface SourceProgress {
-  /** `kafka:<topic>`, as its events' `ingest_source`. */
-  source: string;
-  partition: number;
-  /** Its batch reached the end of the partition as the broker knew it then. */
-  caughtUp: boolean;
-}
+export type { SourceProgress };
 
 /** The key `sourceOf` gives a source's events. */
 export function sourceKey(source: string, partition: number): string {

@@ -25,10 +25,15 @@ export interface BatcherOptions {
   onStored?: (events: EventRow[], progress: SourceProgress[]) => void;
 }
 
-/** A source's position as of a write (a Kafka partition: its batch reached the end); for detection. */
+/**
+ * A source's state as of a write, for detection's event-time order: a Kafka partition, reported
+ * by the Kafka source.
+ */
 export interface SourceProgress {
+  /** `kafka:<topic>`, as its events' `ingest_source`. */
   source: string;
   partition: number;
+  /** Its batch reached the end of the partition as the broker knew it then. */
   caughtUp: boolean;
 }
 
