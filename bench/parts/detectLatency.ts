@@ -22,7 +22,8 @@ const BY_DESIGN_DELAYED = new Set(['unknown_token']);
  * with the time it is produced, plus `probesPerSecond` probe uses that each open an out_of_scope
  * alert (the world alone opens ~20 a minute, too few for a p99). Latency of an alert is from the
  * send of the event that opened it (its first evidence) to the moment the insert that first
- * stored it (into alert_log, which a view copies into `alerts`) returned. `stages` splits that time, read off the store and the batcher.
+ * stored it (into alert_log, which a view copies into `alerts`) returned. `stages` splits that
+ * time, read off the store and the batcher.
  */
 export async function detectLatency(o: {
   rate: number;
@@ -80,11 +81,10 @@ export async function detectLatency(o: {
   const live = [...timings.alerts.values()];
   await running.stop();
   const evidence = new Set(live.map((a) => a.evidence));
-  const at = {
+  const at: Stamps = {
     written: byId(timings.written, evidence),
     flushed: byId(timings.flushed, evidence),
     batches: byId(timings.batches, evidence),
-    logged: timings.logged,
   };
   await store.close();
   const sentAt = readSent(sentFile);
@@ -187,23 +187,35 @@ function readSent(file: string): Map<string, number> {
  */
 interface Timings {
   recording: boolean;
-  /** Alerts by id: when the insert that first stored them returned, kind, first evidence. */
-  alerts: Map<string, { at: number; kind: string; evidence: string }>;
+  /** Alerts by id: the insert that first stored them (began, returned), kind, first evidence. */
+  alerts: Map<string, Stored>;
   /** When events were handed to the batcher (decoded). */
   written: Calls<{ t: number }>;
   /** When a batch was flushed (its look-up of stored ids began). */
   flushed: Calls<{ t: number }>;
   /** Inserts of events: when each began and returned. */
   batches: Calls<{ insert: number; done: number }>;
-  /** The insert that first stored an alert opened by this event. */
-  logged: Map<string, { start: number; end: number }>;
+}
+
+interface Stored {
+  start: number;
+  at: number;
+  kind: string;
+  evidence: string;
+}
+
+/** Per evidence event, the calls of `Timings` that carried it. */
+interface Stamps {
+  written: Map<string, { t: number }>;
+  flushed: Map<string, { t: number }>;
+  batches: Map<string, { insert: number; done: number }>;
 }
 
 /** One record per call, with the ids it carried joined by newlines. */
 type Calls<T> = { ids: string; at: T }[];
 
 function newTimings(): Timings {
-  return { recording: false, alerts: new Map(), written: [], flushed: [], batches: [], logged: new Map() };
+  return { recording: false, alerts: new Map(), written: [], flushed: [], batches: [] };
 }
 
 /** The first call that carried each of `ids`. */
@@ -215,16 +227,7 @@ function byId<T>(calls: Calls<T>, ids: Set<string>): Map<string, T> {
 }
 
 /** Where each measured alert's latency went, stage by stage (p50/p99 of each). */
-function stages(
-  live: { at: number; kind: string; evidence: string }[],
-  sentAt: Map<string, number>,
-  timings: {
-    written: Map<string, { t: number }>;
-    flushed: Map<string, { t: number }>;
-    batches: Map<string, { insert: number; done: number }>;
-    logged: Map<string, { start: number; end: number }>;
-  },
-) {
+function stages(live: Stored[], sentAt: Map<string, number>, timings: Stamps) {
   const parts: Record<string, number[]> = {
     kafka_and_decode: [],
     batch_wait: [],
@@ -240,14 +243,13 @@ function stages(
     const w = timings.written.get(a.evidence);
     const f = timings.flushed.get(a.evidence);
     const b = timings.batches.get(a.evidence);
-    const l = timings.logged.get(a.evidence);
-    if (sent === undefined || !w || !f || !b || !l) continue;
+    if (sent === undefined || !w || !f || !b) continue;
     add('kafka_and_decode', w.t - sent);
     add('batch_wait', f.t - w.t);
     add('look_up_and_queue', b.insert - f.t);
     add('insert', b.done - b.insert);
-    add('to_log_insert', l.start - b.done);
-    add('alert_insert', l.end - l.start);
+    add('to_log_insert', a.start - b.done);
+    add('alert_insert', a.at - a.start);
   }
   return Object.fromEntries(
     Object.entries(parts).map(([k, v]) => [k, { p50: percentile(v, 0.5), p99: percentile(v, 0.99) }]),
@@ -292,8 +294,7 @@ function watchStore(store: Store, timings: Timings): Store {
         if (!sql.startsWith(`INSERT INTO ${target.database}.alert_log`)) return;
         for (const m of sql.matchAll(row)) {
           const [, id, kind, evidence] = m as unknown as [string, string, string, string];
-          if (!timings.logged.has(evidence)) timings.logged.set(evidence, { start, end });
-          if (!timings.alerts.has(id)) timings.alerts.set(id, { at: end, kind, evidence });
+          if (!timings.alerts.has(id)) timings.alerts.set(id, { start, at: end, kind, evidence });
         }
       };
     },
