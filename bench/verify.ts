@@ -130,7 +130,7 @@ async function fill(): Promise<Record<string, unknown>> {
   const started = performance.now();
   const ingestedAt = Date.now();
   // The next batch is generated while ClickHouse stores the previous one.
-  let storing: Promise<void> = Promise.resolve();
+  let storing: Promise<unknown> = Promise.resolve();
   for (let start = 0; start < events; start += batch) {
     const rows: EventRow[] = [];
     for (let i = start; i < Math.min(events, start + batch); i++) {

@@ -244,15 +244,15 @@ describe('AlertSaver after a restart (setCompleteFrom)', () => {
     let now = 0;
     const saver = new AlertSaver({ alerts: store, logger, now: () => now });
     saver.add(alert({ id: 'c1' }), 'opened', T);
-    saver.checkpoint({ time: T, id: 'e1' });
+    saver.checkpoint({ time: T, id: 'e1', storedSeq: 4 });
     await saver.flush();
-    saver.checkpoint({ time: T + 1, id: 'e2' });
+    saver.checkpoint({ time: T + 1, id: 'e2', storedSeq: 5 });
     await saver.flush(); // within a second of the last: not yet
     now += 1_000;
     await saver.flush();
     expect(checkpoints).toEqual([
-      { time: T, id: 'e1' },
-      { time: T + 1, id: 'e2' },
+      { time: T, id: 'e1', storedSeq: 4 },
+      { time: T + 1, id: 'e2', storedSeq: 5 },
     ]);
   });
 });

@@ -79,12 +79,21 @@ export class DetectionRunner {
   private scheduledRuns: Promise<void> = Promise.resolve();
   private maxFed = Number.NEGATIVE_INFINITY;
   /** Stored batches whose event-time pass is still to run (see onStored), and its scheduled turn. */
-  private queued: { events: readonly StoredEvent[]; progress: readonly SourceProgress[] }[] = [];
+  private queued: {
+    events: readonly StoredEvent[];
+    progress: readonly SourceProgress[];
+    storedSeq: number | undefined;
+  }[] = [];
   /** While events are held: a look now and then at sources gone silent (see ReorderBuffer.release). */
   private idleTimer: NodeJS.Timeout | null = null;
   private pass: NodeJS.Immediate | null = null;
   /** Latest event fed, in (time, id) order: the checkpoint the next save carries. */
   private lastFed: StoredEvent | null = null;
+  /**
+   * The writer's chain (Store.insertEvents) up to this link is through the reorder buffer: each
+   * of its events was fed, or is held, and then it is after `lastFed`. The checkpoint carries it.
+   */
+  private storedSeq: number | null = null;
   /** Restoring (see `restore`): the engine's alerts were saved by the run before, not again. */
   private restoring = false;
   private rules: RuleSet;
@@ -128,7 +137,11 @@ export class DetectionRunner {
    * whole batch's pass). Batches still go through in order: a batch's pass runs before the next
    * batch, a rule swap or the end of input touches anything, so what the engine sees is unchanged.
    */
-  onStored(events: readonly StoredEvent[], progress: readonly SourceProgress[] = []): void {
+  onStored(
+    events: readonly StoredEvent[],
+    progress: readonly SourceProgress[] = [],
+    storedSeq?: number,
+  ): void {
     this.catchUp();
     try {
       // Order-free rules alert now; the rest waits for the buffer (and confirms these).
@@ -137,7 +150,7 @@ export class DetectionRunner {
       this.log.error({ err: errorMessage(err) }, 'early detection failed on a batch; continuing');
     }
     void this.options.saver.flush();
-    this.queued.push({ events, progress });
+    this.queued.push({ events, progress, storedSeq });
     this.pass ??= setImmediate(() => this.catchUp());
   }
 
@@ -154,13 +167,14 @@ export class DetectionRunner {
     if (this.queued.length === 0) return;
     const batches = this.queued;
     this.queued = [];
-    for (const { events, progress } of batches) {
+    for (const { events, progress, storedSeq } of batches) {
       try {
         this.feed(this.buffer.push(events, progress));
         this.schedule(this.buffer.watermark, false);
       } catch (err) {
         this.log.error({ err: errorMessage(err) }, 'detection failed on a batch; continuing');
       }
+      if (storedSeq !== undefined) this.storedSeq = storedSeq;
     }
     this.checkpoint();
     void this.options.saver.flush();
@@ -190,7 +204,16 @@ export class DetectionRunner {
   /** Every alert of the events fed so far is with the saver: its next save may record that. */
   private checkpoint(): void {
     if (this.lastFed !== null)
-      this.options.saver.checkpoint({ time: this.lastFed.time, id: this.lastFed.id });
+      this.options.saver.checkpoint({
+        time: this.lastFed.time,
+        id: this.lastFed.id,
+        storedSeq: this.storedSeq,
+      });
+  }
+
+  /** After a rebuild: every event the writer's chain holds up to `seq` went through it. */
+  storedThrough(seq: number | null): void {
+    this.storedSeq = seq;
   }
 
   /** The longest dedup window of the rules in force: how far back an open alert window may start. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Checkpoint } from '../store/alertStore.js';
-import { eventTimeRange, readEvents, readIssuedTokens } from '../store/eventQueries.js';
+import { eventTimeRange, readEvents, readIssuedTokens, writerEventChain } from '../store/eventQueries.js';
 import type { Store } from '../store/store.js';
 import type { AlertSaver } from './alertSaver.js';
 import type { DetectionRunner } from './detectionRunner.js';
@@ -13,6 +13,8 @@ export interface RebuildSummary {
   events: number;
   restored: number;
   rerun: number;
+  /** Of the re-run: late events, behind the checkpoint but stored after it was saved. */
+  late: number;
   /** Tokens seeded from issuances older than the window. */
   tokens: number;
   /** Event-time window learned (epoch ms); null when the log is empty. */
@@ -35,12 +37,20 @@ export interface RebuildSummary {
  * as whole states (AlertSaver.setCompleteFrom), which makes re-running saved events harmless.
  * Everything before is learned silently. Without a checkpoint (a log written before checkpoints
  * existed) the whole window is learned silently.
+ *
+ * A late event (behind the watermark when it came) is behind the checkpoint in (time, id) order,
+ * yet may have been stored after the checkpoint was saved, its alerts not: the checkpoint also
+ * holds the link of the writer's event chain up to which every stored event had gone through
+ * detection, and this writer's events stored after it are re-run instead of restored. (One more
+ * than two dedup windows late is learned silently still: its alert window is not rebuilt whole.)
  */
 export async function rebuildDetection(options: {
   store: Store;
   runner: DetectionRunner;
   saver: AlertSaver;
   checkpoint: Checkpoint | null;
+  /** `storage.writer_id`: the chain whose links the checkpoint counts. */
+  writerId: string;
   days: number;
   logger: Logger;
   pageRows?: number;
@@ -48,7 +58,15 @@ export async function rebuildDetection(options: {
   const { store, runner, pageRows } = options;
   const log = options.logger.child({ module: 'rebuild' });
   const range = options.days > 0 ? await eventTimeRange(store) : null;
-  const summary: RebuildSummary = { events: 0, restored: 0, rerun: 0, tokens: 0, from: null, to: null };
+  const summary: RebuildSummary = {
+    events: 0,
+    restored: 0,
+    rerun: 0,
+    late: 0,
+    tokens: 0,
+    from: null,
+    to: null,
+  };
   if (range === null) return summary;
   const started = performance.now();
   const from = Math.max(range.first, range.last - options.days * DAY);
@@ -78,13 +96,23 @@ export async function rebuildDetection(options: {
       summary.events += page.length;
     }
   }
+  const chain = await writerEventChain(store, options.writerId, {
+    after: checkpoint?.storedSeq ?? null,
+    from: restoreFrom,
+    to: checkpoint?.time ?? range.last,
+  });
+  // Everything stored so far is being read: the checkpoints from here on count from its head.
+  runner.storedThrough(chain.head);
   if (checkpoint !== null) {
     options.saver.setCompleteFrom(restoreFrom);
     for await (const page of readEvents(store, { from: restoreFrom, to: range.last, pageRows })) {
       const rerun: typeof page = [];
       for (const ev of page) {
-        if (byTimeThenId(ev, checkpoint) <= 0) runner.restore(ev);
-        else rerun.push(ev);
+        if (byTimeThenId(ev, checkpoint) > 0) rerun.push(ev);
+        else if (chain.idsAfter.has(ev.id)) {
+          rerun.push(ev);
+          summary.late++;
+        } else runner.restore(ev);
       }
       summary.restored += page.length - rerun.length;
       if (rerun.length === 0) continue;
@@ -100,7 +128,11 @@ export async function rebuildDetection(options: {
       ...summary,
       from: new Date(from).toISOString(),
       to: new Date(range.last).toISOString(),
-      checkpoint: checkpoint && { time: new Date(checkpoint.time).toISOString(), id: checkpoint.id },
+      checkpoint: checkpoint && {
+        time: new Date(checkpoint.time).toISOString(),
+        id: checkpoint.id,
+        stored_seq: checkpoint.storedSeq,
+      },
       ms: Math.round(performance.now() - started),
     },
     'detector state rebuilt from the log',

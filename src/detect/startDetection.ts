@@ -14,8 +14,11 @@ import { type RuleWatcher, watchRules } from './watchRules.js';
 
 export interface Detection {
   readonly runner: DetectionRunner;
-  /** Hand to the Batcher as `onStored`: every newly stored event batch, and its sources' progress. */
-  onStored(events: readonly StoredEvent[], progress: readonly SourceProgress[]): void;
+  /**
+   * Hand to the Batcher as `onStored`: every newly stored event batch, its sources' progress and
+   * its place in this writer's chain.
+   */
+  onStored(events: readonly StoredEvent[], progress: readonly SourceProgress[], storedSeq?: number): void;
   /** Stop watching rules and finish (see DetectionRunner.finish): every alert stored. */
   stop(): Promise<void>;
 }
@@ -65,7 +68,15 @@ export async function startDetection(options: StartDetectionOptions): Promise<De
   }
   if (options.rebuild) {
     const checkpoint = await alerts.checkpoint();
-    await rebuildDetection({ store, runner, saver, checkpoint, days: config.detect.rebuild_days, logger });
+    await rebuildDetection({
+      store,
+      runner,
+      saver,
+      checkpoint,
+      writerId: config.storage.writer_id,
+      days: config.detect.rebuild_days,
+      logger,
+    });
   }
   let watcher: RuleWatcher | null = null;
   if (options.watch) {
@@ -74,7 +85,7 @@ export async function startDetection(options: StartDetectionOptions): Promise<De
   }
   return {
     runner,
-    onStored: (events, progress) => runner.onStored(events, progress),
+    onStored: (events, progress, storedSeq) => runner.onStored(events, progress, storedSeq),
     async stop() {
       watcher?.close();
       await runner.finish();

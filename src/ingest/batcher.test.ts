@@ -27,9 +27,11 @@ function memoryStore() {
         plan.failAfterWrite--;
         throw new ChoirError('STORAGE_UNAVAILABLE', 'timeout after write', { retriable: true });
       }
+      return undefined;
     },
     async insertDeadLetters(rows) {
       dead.push(...rows);
+      return undefined;
     },
     async storedEventIds(ids) {
       const have = new Set(events.map((e) => e.id));

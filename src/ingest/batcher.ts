@@ -20,9 +20,10 @@ export interface BatcherOptions {
   sleep?: (ms: number) => Promise<void>;
   /**
    * Called once per flush with the events it added to the log (not repeats), after ClickHouse
-   * acknowledged them, and the progress its writers reported; detection feeds on it. Must not throw.
+   * acknowledged them, the progress its writers reported, and the events' place in the writer's
+   * chain (Store.insertEvents); detection feeds on it. Must not throw.
    */
-  onStored?: (events: EventRow[], progress: SourceProgress[]) => void;
+  onStored?: (events: EventRow[], progress: SourceProgress[], storedSeq?: number) => void;
 }
 
 /**
@@ -128,6 +129,7 @@ export class Batcher {
     // Ids an earlier attempt inserted: a landed insert whose acknowledgement was lost is still ours.
     const tried = new Set<string>();
     let inserted: EventRow[] = [];
+    let seq: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         // A retry looks again: the failed attempt may have stored some rows after all.
@@ -144,6 +146,7 @@ export class Batcher {
           for (const w of batch.waiters) w.resolve(receipt(w, claimed, claimedDead));
         }
         inserted = stored.inserted;
+        seq = stored.seq;
         break;
       } catch (err) {
         if (!isRetriable(err)) {
@@ -160,7 +163,7 @@ export class Batcher {
       }
     }
     const progress = batch.waiters.flatMap((w) => (w.progress ? [w.progress] : []));
-    if (inserted.length > 0 || progress.length > 0) this.opts.onStored?.(inserted, progress);
+    if (inserted.length > 0 || progress.length > 0) this.opts.onStored?.(inserted, progress, seq);
   }
 
   /**
@@ -194,7 +197,7 @@ export class Batcher {
     batch: Batch,
     lookup: Lookup,
     tried: Set<string>,
-  ): Promise<{ seenEvents: Set<string>; seenDead: Set<string>; inserted: EventRow[] }> {
+  ): Promise<{ seenEvents: Set<string>; seenDead: Set<string>; inserted: EventRow[]; seq?: number }> {
     const { store } = this.opts;
     const { events, deadLetters: dead } = batch;
     let [seenEvents, seenDead] = await lookup.found;
@@ -213,8 +216,9 @@ export class Batcher {
     const newDead = dead.filter((d) => !seenDead.has(d.id));
     const newEvents = events.filter((e) => !seenEvents.has(e.id));
     await store.insertDeadLetters(newDead, dedupToken(newDead));
+    let seq: number | undefined;
     try {
-      await store.insertEvents(newEvents, dedupToken(newEvents));
+      seq = await store.insertEvents(newEvents, dedupToken(newEvents));
     } catch (err) {
       // The insert may have landed anyway: then these rows are this batch's, found by the next look-up.
       for (const e of newEvents) tried.add(e.id);
@@ -236,7 +240,7 @@ export class Batcher {
     );
     const inserted =
       tried.size === 0 ? newEvents : events.filter((e) => !seenEvents.has(e.id) || tried.has(e.id));
-    return { seenEvents, seenDead, inserted };
+    return { seenEvents, seenDead, inserted, seq };
   }
 }
 

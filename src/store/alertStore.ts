@@ -27,10 +27,16 @@ export interface AlertStore {
   saveCheckpoint(at: Checkpoint): Promise<void>;
 }
 
-/** A position in the (event time, id) order detection processes events in. */
+/**
+ * How far detection got: every event up to (time, id), in the order it processes events, went
+ * through it, except late ones stored after `storedSeq`. That is the `batch_seq` in this writer's
+ * event chain up to which every stored event was fed or is after (time, id); null in checkpoints
+ * saved before migration 9 (or before this writer's first insert).
+ */
 export interface Checkpoint {
   time: number;
   id: string;
+  storedSeq: number | null;
 }
 
 const COLUMNS = `id, kind, rule, severity, token_id, principal, tenant,
@@ -133,19 +139,21 @@ export function createAlertStore(store: Store, options: AlertStoreOptions = {}):
       return read(`id IN (${ids.map(quote).join(',')})`, {});
     },
     async checkpoint() {
-      const [row] = await store.query<{ time: number; id: string }>(
-        `SELECT toUnixTimestamp64Milli(time) AS time, event_id AS id
+      const [row] = await store.query<{ time: number; id: string; seq: number | null }>(
+        `SELECT toUnixTimestamp64Milli(time) AS time, event_id AS id, stored_seq AS seq
          FROM ${store.database}.detect_checkpoints FINAL WHERE writer_id = {w:String}`,
         { w: chain.chainId },
       );
-      return row === undefined ? null : { time: Number(row.time), id: row.id };
+      if (row === undefined) return null;
+      return { time: Number(row.time), id: row.id, storedSeq: row.seq === null ? null : Number(row.seq) };
     },
     saveCheckpoint(at) {
       // INSERT … SELECT, not VALUES: chDB refuses inline VALUES while the process has a piped stdin.
       return store.command(
-        `INSERT INTO ${store.database}.detect_checkpoints (writer_id, time, event_id, saved_at)
-         SELECT {w:String}, fromUnixTimestamp64Milli({t:Int64}, 'UTC'), {id:String}, fromUnixTimestamp64Milli({s:Int64}, 'UTC')`,
-        { w: chain.chainId, t: at.time, id: at.id, s: now() },
+        `INSERT INTO ${store.database}.detect_checkpoints (writer_id, time, event_id, stored_seq, saved_at)
+         SELECT {w:String}, fromUnixTimestamp64Milli({t:Int64}, 'UTC'), {id:String},
+                {q:Nullable(UInt64)}, fromUnixTimestamp64Milli({s:Int64}, 'UTC')`,
+        { w: chain.chainId, t: at.time, id: at.id, q: at.storedSeq, s: now() },
       );
     },
   };

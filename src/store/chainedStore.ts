@@ -35,15 +35,21 @@ export function chainedStore(inner: Store, opts: ChainOptions): Store {
   };
 }
 
-type Insert<Row> = (rows: Row[], dedupToken: string, stamp?: ChainStamp) => Promise<void>;
+type Insert<Row> = (rows: Row[], dedupToken: string, stamp?: ChainStamp) => Promise<unknown>;
 
-function chained<Row>(writer: ChainWriter<Row>, table: ChainedTable<Row>, insert: Insert<Row>): Insert<Row> {
+/** The chained insert resolves to the sequence number of the last link it stored (undefined for no rows). */
+function chained<Row>(
+  writer: ChainWriter<Row>,
+  table: ChainedTable<Row>,
+  insert: Insert<Row>,
+): (rows: Row[], dedupToken: string) => Promise<number | undefined> {
   // Links of one chain are made one after another: each needs the previous one's hash.
   let last: Promise<unknown> = Promise.resolve();
   return (rows, dedupToken) => {
     const run = last.then(async () => {
-      if (rows.length === 0) return;
+      if (rows.length === 0) return undefined;
       const parts = byPartition(rows, table);
+      let seq: number | undefined;
       for (let i = 0; i < parts.length; i++) {
         const stamp = await writer.link(parts[i]!);
         try {
@@ -53,7 +59,9 @@ function chained<Row>(writer: ChainWriter<Row>, table: ChainedTable<Row>, insert
           throw err;
         }
         writer.stored(stamp);
+        seq = stamp.link.batch_seq;
       }
+      return seq;
     });
     last = run.catch(() => undefined);
     return run;

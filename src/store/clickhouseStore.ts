@@ -61,8 +61,8 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     rows: Row[],
     dedupToken: string,
     chain?: ChainStamp,
-  ): Promise<void> {
-    if (rows.length === 0) return;
+  ): Promise<number | undefined> {
+    if (rows.length === 0) return undefined;
     const columns = insertColumns(table.form.names, chain);
     const values = insertPayload(
       rows.map((r) => table.form.bytes(r)),
@@ -93,6 +93,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
       throw storageError(`insert into ${table.name}`, err);
     }
     table.form.forget(rows);
+    return chain?.link.batch_seq;
   }
 
   async function query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]> {

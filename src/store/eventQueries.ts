@@ -27,6 +27,31 @@ export async function eventTimeRange(store: Store): Promise<{ first: number; las
 }
 
 /**
+ * One writer's place in its event chain: the last link's `batch_seq` (null before its first
+ * insert), and the ids of its events in [from, to] stored in links after `after`.
+ */
+export async function writerEventChain(
+  store: Store,
+  writerId: string,
+  range: { after: number | null; from: number; to: number },
+): Promise<{ head: number | null; idsAfter: Set<string> }> {
+  const [head] = await store.query<{ seq: number | null }>(
+    `SELECT max(batch_seq) AS seq FROM ${store.database}.token_events WHERE chain_id = {w:String}
+     SETTINGS aggregate_functions_null_for_empty = 1`,
+    { w: writerId },
+  );
+  const seq = head?.seq === null || head?.seq === undefined ? null : Number(head.seq);
+  if (range.after === null || seq === null || seq <= range.after) return { head: seq, idsAfter: new Set() };
+  const rows = await store.query<{ id: string }>(
+    `SELECT id FROM ${store.database}.token_events
+     WHERE time >= ${ms(range.from)} AND time <= ${ms(range.to)}
+       AND chain_id = {w:String} AND batch_seq > {after:UInt64}`,
+    { w: writerId, after: range.after },
+  );
+  return { head: seq, idsAfter: new Set(rows.map((r) => r.id)) };
+}
+
+/**
  * Stored events with `from <= time <= to`, in (time, id) order, `pageRows` at a time. Hours are
  * first counted (cheap: the sort key starts with the hour) and grouped into spans of about a
  * page, so each query reads only its own hours; a span is paged by (time, id).

@@ -197,6 +197,15 @@ export const MIGRATIONS: Migration[] = [
        FROM {db}.alert_log`,
     ],
   },
+  {
+    version: 9,
+    name: 'detect_checkpoints: the place in the event chain detection got to',
+    // A late event is behind the checkpoint's (time, id) yet may be stored after it was saved:
+    // a restart re-runs the events of the writer's chain after this link instead of restoring them.
+    up: [
+      'ALTER TABLE {db}.detect_checkpoints ADD COLUMN IF NOT EXISTS stored_seq Nullable(UInt64) AFTER event_id',
+    ],
+  },
 ];
 
 /** Apply every migration not yet recorded, in order. Safe to run at every start and from several instances. */

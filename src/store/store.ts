@@ -37,9 +37,12 @@ export interface Store {
   /**
    * Insert rows; `dedupToken` makes a retried insert of the same batch a no-op in ClickHouse.
    * `chain` fills the rows' chain columns (chainedStore.ts makes it; without it they stay empty).
+   * Resolves to the rows' place in the writer's chain of that table: the `batch_seq` of the (last)
+   * link that stored them, or undefined when nothing was chained. Detection checkpoints the events'
+   * (see rebuildDetection).
    */
-  insertEvents(rows: EventRow[], dedupToken: string, chain?: ChainStamp): Promise<void>;
-  insertDeadLetters(rows: DeadLetter[], dedupToken: string, chain?: ChainStamp): Promise<void>;
+  insertEvents(rows: EventRow[], dedupToken: string, chain?: ChainStamp): Promise<number | undefined>;
+  insertDeadLetters(rows: DeadLetter[], dedupToken: string, chain?: ChainStamp): Promise<number | undefined>;
   /**
    * Optional: encode (and hash) rows ahead of their insert, so the work overlaps an earlier insert
    * still running in ClickHouse. Purely a head start: insertEvents gives the same result without it.

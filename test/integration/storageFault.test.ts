@@ -19,15 +19,16 @@ function faultyStore(real: Store) {
     ...real,
     async insertEvents(rows, token) {
       if (state.down) fail();
-      await real.insertEvents(rows, token);
+      const seq = await real.insertEvents(rows, token);
       if (state.lostAck > 0 && rows.length > 0) {
         state.lostAck--;
         fail();
       }
+      return seq;
     },
     async insertDeadLetters(rows, token) {
       if (state.down) fail();
-      await real.insertDeadLetters(rows, token);
+      return real.insertDeadLetters(rows, token);
     },
   };
   return { store, state };
