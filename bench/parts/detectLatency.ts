@@ -10,7 +10,7 @@ import type { Store } from '../../src/store/store.js';
 import { benchConfig, uniqueName } from '../benchConfig.js';
 import { log, round } from '../measure.js';
 import { createTopic } from '../topic.js';
-import { PROBE_PREFIX, type ProducerOptions } from './detectLatencyProducer.js';
+import { PROBE_PREFIX, type ProducerKind, type ProducerOptions } from './detectLatencyProducer.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** unknown_token waits `grace` (1 min) for a late issuance by design: its delay is not latency. */
@@ -33,6 +33,7 @@ export async function detectLatency(o: {
   probesPerSecond: number;
   /** ingest.batch_ms for this run; the shipped default when absent. */
   batchMs?: number;
+  producer: ProducerKind;
 }) {
   const topic = uniqueName('choir-detect');
   await createTopic(topic);
@@ -115,6 +116,8 @@ export async function detectLatency(o: {
     history_events: history,
     history_seconds: round(historySeconds, 1),
     batch_ms: config.ingest.batch_ms,
+    producer: o.producer,
+    producer_cpu_us_per_event: produced.cpu_us_per_event,
     target_events_per_s: o.rate,
     produced: produced.produced,
     produce_events_per_s: Math.round(produced.produced / produced.seconds),
@@ -147,8 +150,11 @@ export async function detectLatency(o: {
 }
 
 /** The producer child (bench/detect.ts --child latency-producer); resolves with its figures. */
-function runProducer(o: ProducerOptions): Promise<{ produced: number; probes: number; seconds: number }> {
+function runProducer(
+  o: ProducerOptions,
+): Promise<{ produced: number; probes: number; seconds: number; cpu_us_per_event: number }> {
   const args = ['--child', 'latency-producer', '--topic', o.topic, '--rate', String(o.rate)];
+  args.push('--producer', o.producer);
   args.push('--latency-seconds', String(o.seconds), '--probes', String(o.probesPerSecond));
   args.push('--out', o.out, '--live-start', String(o.liveStart));
   return runChild(args);

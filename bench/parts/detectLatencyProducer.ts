@@ -1,9 +1,12 @@
-import { createWriteStream } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { STREAM_SCENARIO_NAMES } from '../../src/demo/incidents.js';
 import { createIsoFormatter } from '../../src/demo/isoTime.js';
 import { DAY } from '../../src/demo/model.js';
 import { createWorld, type World } from '../../src/demo/world.js';
 import type { TokenEvent } from '../../src/events/contract.js';
+import { BROKERS } from '../benchConfig.js';
 import { log } from '../measure.js';
 import { benchKafka } from '../topic.js';
 
@@ -25,6 +28,81 @@ export interface ProducerOptions {
   out: string;
   /** End of the stateful world's history (see `produceLatencyHistory`); its live part follows. */
   liveStart: number;
+  producer: ProducerKind;
+}
+
+/** What hands the timed window's messages to the broker. */
+export type ProducerKind = 'kcat' | 'kafkajs';
+
+/** Linux's USER_HZ, the unit of /proc/PID/stat times. */
+const CLOCK_TICKS_PER_S = 100;
+
+interface Message {
+  key: string;
+  value: string;
+}
+
+interface Sender {
+  send(messages: Message[]): void;
+  /** Every message sent is acknowledged by the broker (acks=all); resolves to CPU µs spent outside this process. */
+  close(): Promise<number>;
+}
+
+/**
+ * kcat (librdkafka) reading `key<TAB>value` lines on its stdin: ~3 µs of CPU a message against
+ * kafkajs's ~20-25, measured on the reference machine. The producer shares the cores with the
+ * broker and with Choir; a real one runs elsewhere. JSON and token ids hold no raw tab or newline.
+ */
+async function kcatSender(topic: string): Promise<Sender> {
+  const child = spawn(
+    'kcat',
+    ['-P', '-b', BROKERS.join(','), '-t', topic, '-K', '\t', '-X', 'acks=all', '-X', 'linger.ms=5'],
+    { stdio: ['pipe', 'ignore', 'inherit'] },
+  );
+  const exited = once(child, 'exit');
+  await Promise.race([
+    once(child, 'spawn'),
+    once(child, 'error').then(([err]) => {
+      throw new Error(
+        `bench/detect's latency producer needs kcat (Debian: apt-get install kcat), or pass --producer kafkajs: ${(err as Error).message}`,
+      );
+    }),
+  ]);
+  return {
+    send(messages) {
+      let lines = '';
+      for (const m of messages) lines += `${m.key}\t${m.value}\n`;
+      child.stdin.write(lines);
+    },
+    async close() {
+      // utime and stime (fields 14 and 15, clock ticks), read before exit: the flush after is tiny.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      child.stdin.end();
+      const [code] = await exited;
+      if (code !== 0) throw new Error(`kcat exited ${code}`);
+      return (ticks * 1e6) / CLOCK_TICKS_PER_S;
+    },
+  };
+}
+
+async function kafkajsSender(topic: string): Promise<Sender> {
+  const producer = benchKafka('choir-bench-latency').producer();
+  await producer.connect();
+  const sends: Promise<unknown>[] = [];
+  return {
+    send(messages) {
+      // Bounded requests: after a stall of the event loop one tick may owe thousands of events.
+      for (let i = 0; i < messages.length; i += SEND_CHUNK)
+        sends.push(producer.send({ topic, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) }));
+    },
+    async close() {
+      await Promise.all(sends);
+      await producer.disconnect();
+      return 0;
+    },
+  };
 }
 
 /** Days of the stateful world's history: past new_source's 7-day learning period, with a day to spare. */
@@ -99,7 +177,12 @@ export async function produceLatencyWorld(o: ProducerOptions): Promise<void> {
     incidentTimes: Array.from({ length: Math.floor(o.seconds * 2) }, (_, i) => now + 2_000 + i * 250),
     scheduledIncidents: false,
   });
-  const events = world.events();
+  // Generated before the window: only stamping and serialising are left to do on time.
+  const events: TokenEvent[] = [];
+  for (const e of world.events()) {
+    if (events.length >= o.rate * o.seconds + o.rate) break;
+    events.push(e);
+  }
   // The stateful world past its history; its times move by the pause between history and now.
   const stateful = statefulWorld(o.liveStart, o.seconds).events();
   const liveCutoff = new Date(o.liveStart).toISOString();
@@ -107,10 +190,9 @@ export async function produceLatencyWorld(o: ProducerOptions): Promise<void> {
   while (!next.done && next.value.time <= liveCutoff) next = stateful.next();
   const probes = probeEvents(Math.floor(o.seconds * o.probesPerSecond));
   const sentLog = createWriteStream(o.out);
-  const producer = benchKafka('choir-bench-latency').producer();
-  await producer.connect();
+  const sender = o.producer === 'kcat' ? await kcatSender(o.topic) : await kafkajsSender(o.topic);
   const iso = createIsoFormatter();
-  const sends: Promise<unknown>[] = [];
+  const cpu = process.cpuUsage();
   const began = Date.now();
   let produced = 0;
   let probeUses = 0;
@@ -118,7 +200,7 @@ export async function produceLatencyWorld(o: ProducerOptions): Promise<void> {
   while (Date.now() - began < o.seconds * 1000) {
     const elapsed = Date.now() - began;
     const due = Math.floor((elapsed / 1000) * o.rate);
-    const messages: { key: string; value: string }[] = [];
+    const messages: Message[] = [];
     const at = Date.now();
     const stamp = (e: TokenEvent) => {
       // Event time = produce time (the world's order kept): detection sees a live stream.
@@ -130,11 +212,7 @@ export async function produceLatencyWorld(o: ProducerOptions): Promise<void> {
     const probesDue = Math.floor((Math.max(0, elapsed - PROBES_AFTER_MS) / 1000) * o.probesPerSecond);
     for (; probeUses < Math.min(probesDue, probes.used.length); probeUses++)
       stamp(probes.used[probeUses] as TokenEvent);
-    for (; produced < due; produced++) {
-      const e = events.next().value;
-      if (!e) break;
-      stamp(e);
-    }
+    for (; produced < Math.min(due, events.length); produced++) stamp(events[produced] as TokenEvent);
     // Its own times (shifted to now), not the load's: incidents keep their rhythm.
     const shift = began - o.liveStart;
     while (!next.done && Date.parse(next.value.time) + shift <= at) {
@@ -147,22 +225,26 @@ export async function produceLatencyWorld(o: ProducerOptions): Promise<void> {
       });
       next = stateful.next();
     }
-    // Bounded requests: after a stall of the event loop one tick may owe thousands of events.
-    for (let i = 0; i < messages.length; i += SEND_CHUNK)
-      sends.push(producer.send({ topic: o.topic, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) }));
+    sender.send(messages);
     if (sent.length > 10_000) {
       sentLog.write(sent.join(''));
       sent = [];
     }
     await new Promise((r) => setTimeout(r, TICK_MS));
   }
-  await Promise.all(sends);
+  const outside = await sender.close();
   const seconds = (Date.now() - began) / 1000;
-  await producer.disconnect();
+  const used = process.cpuUsage(cpu);
+  const cpuPerEvent = Math.round(((used.user + used.system + outside) / (produced + probeUses)) * 10) / 10;
   sentLog.write(sent.join(''));
   await new Promise((r) => sentLog.end(r));
-  log(`latency: produced ${produced} world events and ${probeUses} probes in ${seconds.toFixed(1)} s`);
-  process.stdout.write(`${JSON.stringify({ produced, probes: probeUses, seconds })}\n`);
+  log(
+    `latency: produced ${produced} world events and ${probeUses} probes in ${seconds.toFixed(1)} s ` +
+      `through ${o.producer}, ${cpuPerEvent} µs of CPU per event`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ produced, probes: probeUses, seconds, cpu_us_per_event: cpuPerEvent })}\n`,
+  );
 }
 
 /** Tokens granted `projects:read` at once, each used once later for `projects:admin`. */
