@@ -44,7 +44,8 @@ export function createBatcher(
   config: Config,
   store: Store,
   logger: Logger,
-  onStored?: BatcherOptions['onStored'],
+  /** Detection, fed what the batcher stores and told what it accepts. */
+  detection?: Pick<BatcherOptions, 'onStored' | 'onAccepted'>,
 ): Batcher {
   return new Batcher({
     store,
@@ -52,7 +53,8 @@ export function createBatcher(
     batchRows: config.ingest.batch_rows,
     batchMs: config.ingest.batch_ms,
     maxBackoffMs: config.ingest.max_backoff_ms,
-    onStored,
+    onStored: detection?.onStored,
+    onAccepted: detection?.onAccepted,
   });
 }
 
@@ -79,7 +81,7 @@ export async function serve(config: Config, logger: Logger, deps: { store?: Stor
     if (!deps.store) await store.close();
     throw err;
   }
-  const batcher = createBatcher(config, store, logger, detection?.onStored);
+  const batcher = createBatcher(config, store, logger, detection ?? undefined);
   const decoderFor = createDecoders(config);
   const stops: (() => Promise<void>)[] = [];
 

@@ -34,7 +34,7 @@ export async function replayCommand(args: CliArgs): Promise<number> {
     const store = await openStore(config, logger);
     try {
       const detection = await startDetection({ config, store, logger, rebuild: false, watch: false });
-      const batcher = createBatcher(config, store, logger, detection.onStored);
+      const batcher = createBatcher(config, store, logger, detection);
       const input: Readable =
         file === '-'
           ? process.stdin

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { StoredEvent } from '../events/contract.js';
+import type { PendingTimes, StoredBatch } from '../ingest/batcher.js';
 import type { EventRow } from '../store/store.js';
 import type { Alert } from './alert.js';
 import type { AlertSaver } from './alertSaver.js';
 import { Engine, type EngineOptions } from './engine.js';
-import { byTimeThenId, ReorderBuffer, type SourceProgress, sourceKey } from './reorderBuffer.js';
+import { byTimeThenId, ReorderBuffer, sourceKey } from './reorderBuffer.js';
 import type { RuleSet } from './rules.js';
 import type { TokenFacts } from './tokenRecord.js';
 
@@ -79,14 +80,13 @@ export class DetectionRunner {
   private scheduledRuns: Promise<void> = Promise.resolve();
   private maxFed = Number.NEGATIVE_INFINITY;
   /** Stored batches whose event-time pass is still to run (see onStored), and its scheduled turn. */
-  private queued: {
-    events: readonly StoredEvent[];
-    progress: readonly SourceProgress[];
-    storedSeq: number | undefined;
-  }[] = [];
+  private queued: { events: readonly StoredEvent[]; batch: StoredBatch }[] = [];
   /** While events are held: a look now and then at sources gone silent (see ReorderBuffer.release). */
   private idleTimer: NodeJS.Timeout | null = null;
   private pass: NodeJS.Immediate | null = null;
+  /** The latest times the batcher told of (onAccepted), and the pass that takes them. */
+  private accepted: PendingTimes | null = null;
+  private acceptedPass: NodeJS.Immediate | null = null;
   /** Latest event fed, in (time, id) order: the checkpoint the next save carries. */
   private lastFed: StoredEvent | null = null;
   /**
@@ -137,11 +137,7 @@ export class DetectionRunner {
    * whole batch's pass). Batches still go through in order: a batch's pass runs before the next
    * batch, a rule swap or the end of input touches anything, so what the engine sees is unchanged.
    */
-  onStored(
-    events: readonly StoredEvent[],
-    progress: readonly SourceProgress[] = [],
-    storedSeq?: number,
-  ): void {
+  onStored(events: readonly StoredEvent[], batch: StoredBatch = { progress: [] }): void {
     this.catchUp();
     try {
       // Order-free rules alert now; the rest waits for the buffer (and confirms these).
@@ -150,7 +146,7 @@ export class DetectionRunner {
       this.log.error({ err: errorMessage(err) }, 'early detection failed on a batch; continuing');
     }
     void this.options.saver.flush();
-    this.queued.push({ events, progress, storedSeq });
+    this.queued.push({ events, batch });
     this.pass ??= setImmediate(() => this.catchUp());
   }
 
@@ -167,18 +163,31 @@ export class DetectionRunner {
     if (this.queued.length === 0) return;
     const batches = this.queued;
     this.queued = [];
-    for (const { events, progress, storedSeq } of batches) {
+    for (const { events, batch } of batches) {
       try {
-        this.feed(this.buffer.push(events, progress));
+        this.feed(this.buffer.push(events, batch.progress, batch.pending));
         this.schedule(this.buffer.watermark, false);
       } catch (err) {
         this.log.error({ err: errorMessage(err) }, 'detection failed on a batch; continuing');
       }
-      if (storedSeq !== undefined) this.storedSeq = storedSeq;
+      if (batch.storedSeq !== undefined) this.storedSeq = batch.storedSeq;
     }
     this.checkpoint();
     void this.options.saver.flush();
     this.watchIdle();
+  }
+
+  /**
+   * The batcher accepted events it has not stored yet (Batcher onAccepted): the watermark may move
+   * on, releasing stored events before the next batch is stored (see ReorderBuffer.accepted).
+   */
+  onAccepted(pending: PendingTimes): void {
+    this.accepted = pending;
+    this.acceptedPass ??= setImmediate(() => {
+      this.acceptedPass = null;
+      const latest = this.accepted;
+      if (latest !== null) this.releasePass(() => this.buffer.accepted(latest));
+    });
   }
 
   /** While events are held, release what sources gone silent no longer hold back. */
@@ -187,18 +196,23 @@ export class DetectionRunner {
     const every = Math.max(100, Math.min(1_000, (this.options.sourceIdleMs ?? 10_000) / 4));
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      this.catchUp();
-      try {
-        this.feed(this.buffer.release());
-        this.schedule(this.buffer.watermark, false);
-      } catch (err) {
-        this.log.error({ err: errorMessage(err) }, 'detection failed on released events; continuing');
-      }
-      this.checkpoint();
-      void this.options.saver.flush();
-      this.watchIdle();
+      this.releasePass(() => this.buffer.release());
     }, every);
     this.idleTimer.unref();
+  }
+
+  /** Stored batches first, then what `release` gives; then checkpoint and save. */
+  private releasePass(release: () => StoredEvent[]): void {
+    this.catchUp();
+    try {
+      this.feed(release());
+      this.schedule(this.buffer.watermark, false);
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'detection failed on released events; continuing');
+    }
+    this.checkpoint();
+    void this.options.saver.flush();
+    this.watchIdle();
   }
 
   /** Every alert of the events fed so far is with the saver: its next save may record that. */
@@ -275,6 +289,8 @@ export class DetectionRunner {
     this.catchUp();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
+    if (this.acceptedPass !== null) clearImmediate(this.acceptedPass);
+    this.acceptedPass = null;
     try {
       this.feed(this.buffer.drain());
       this.engine.flush();

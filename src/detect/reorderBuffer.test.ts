@@ -57,6 +57,35 @@ describe('ReorderBuffer', () => {
     expect(ids(buffer.drain())).toEqual(['e20']);
   });
 
+  it('counts what the caller accepted and will push later as seen, without letting it arrive late', () => {
+    const buffer = new ReorderBuffer(10);
+    // Stored 0..20; the batcher already holds 22..40, not stored yet.
+    const pending = { minTime: 22, maxTime: 40 };
+    expect(ids(buffer.push([ev(0), ev(20)], [], pending))).toEqual(['e0', 'e20']);
+    expect(buffer.watermark).toBe(22);
+    // Without a newer accepted event, 20 waits for one at least 10 later.
+    const blind = new ReorderBuffer(10);
+    expect(ids(blind.push([ev(0), ev(20)]))).toEqual(['e0']);
+    // Pending events at or after the watermark are in time when they come: none is late.
+    expect(
+      ids(buffer.push([ev(22), ev(40)], [], { minTime: Number.POSITIVE_INFINITY, maxTime: 40 })),
+    ).toEqual(['e22']);
+    expect(buffer.late).toBe(0);
+    expect(buffer.watermark).toBe(30);
+  });
+
+  it('releases what it holds as newer events are accepted upstream, before those are pushed', () => {
+    const buffer = new ReorderBuffer(10);
+    expect(ids(buffer.push([ev(0), ev(20)]))).toEqual(['e0']);
+    // Accepted, not stored: 25..31. The lateness runs from 31; 25 must stay in time.
+    expect(ids(buffer.accepted({ minTime: 25, maxTime: 31 }))).toEqual(['e20']);
+    expect(buffer.watermark).toBe(21);
+    // Stored now, in time; 25 waits until events 10 later than it are accepted.
+    expect(buffer.push([ev(25), ev(31)], [], { minTime: Number.POSITIVE_INFINITY, maxTime: 31 })).toEqual([]);
+    expect(buffer.late).toBe(0);
+    expect(ids(buffer.accepted({ minTime: 36, maxTime: 36 }))).toEqual(['e25']);
+  });
+
   it('never moves its watermark back after history was learned', () => {
     const buffer = new ReorderBuffer(10);
     buffer.advanceTo(100);

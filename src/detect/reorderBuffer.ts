@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SourceProgress } from '../ingest/batcher.js';
+import type { PendingTimes, SourceProgress } from '../ingest/batcher.js';
 
 /** What the buffer orders by: event time, then id (unique), so ties break the same way everywhere. */
 export interface Timed {
@@ -71,6 +71,8 @@ export class ReorderBuffer<T extends Timed> {
   private maxTime = Number.NEGATIVE_INFINITY;
   /** The watermark so far: it never goes back. */
   private floor = Number.NEGATIVE_INFINITY;
+  /** Earliest event time of what is accepted upstream and not pushed yet, as last told (see push). */
+  private pendingMin = Number.POSITIVE_INFINITY;
   private readonly sources = new Map<string, Source>();
   private lastPush = Number.NEGATIVE_INFINITY;
   /** When the first tracked source appeared. */
@@ -113,10 +115,16 @@ export class ReorderBuffer<T extends Timed> {
     this.floor = Math.max(this.floor, this.maxTime - this.lateness);
   }
 
-  /** Add events, with the progress of their sources; returns what the watermark now passed, in order. */
-  push(events: readonly T[], progress: readonly SourceProgress[] = []): T[] {
+  /**
+   * Add events, with the progress of their sources and, when the caller knows it, the times of
+   * what it has accepted and will push later (`pending`, see StoredBatch): the latest of those
+   * counts as seen, so the lateness runs from it, and the watermark stays at or before the
+   * earliest, so none of them will arrive late. Returns what the watermark now passed, in order.
+   */
+  push(events: readonly T[], progress: readonly SourceProgress[] = [], pending?: PendingTimes): T[] {
     const now = this.now();
     this.lastPush = now;
+    if (pending !== undefined) this.learnPending(pending);
     for (const p of progress) {
       const key = sourceKey(p.source, p.partition);
       const s = this.sources.get(key);
@@ -142,6 +150,17 @@ export class ReorderBuffer<T extends Timed> {
       this.count += incoming.length;
     }
     return this.release(now);
+  }
+
+  /** What the caller accepted meanwhile (see push): returns what the watermark now passed, in order. */
+  accepted(pending: PendingTimes): T[] {
+    this.learnPending(pending);
+    return this.release();
+  }
+
+  private learnPending(pending: PendingTimes): void {
+    if (pending.maxTime > this.maxTime) this.maxTime = pending.maxTime;
+    this.pendingMin = pending.minTime;
   }
 
   /**
@@ -175,7 +194,7 @@ export class ReorderBuffer<T extends Timed> {
       // A source that has not sent an event yet holds nothing back: it has no place in time.
       if (!s.caughtUp && s.max > Number.NEGATIVE_INFINITY && s.max < min) min = s.max;
     }
-    this.floor = Math.max(this.floor, Math.min(min, this.maxTime) - this.lateness);
+    this.floor = Math.max(this.floor, Math.min(Math.min(min, this.maxTime) - this.lateness, this.pendingMin));
     if (this.count === 0) return [];
     if (this.count > this.maxHeld) {
       // Memory is bounded: the oldest go now (the runs that came first, whole); what later arrives

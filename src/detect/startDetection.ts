@@ -1,24 +1,23 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { StoredEvent } from '../events/contract.js';
+import type { PendingTimes, StoredBatch } from '../ingest/batcher.js';
 import { createAlertStore } from '../store/alertStore.js';
 import { eventTimeRange } from '../store/eventQueries.js';
 import type { Store } from '../store/store.js';
 import { AlertSaver } from './alertSaver.js';
 import { DetectionRunner, type ScheduledFactory } from './detectionRunner.js';
 import { rebuildDetection } from './rebuildDetection.js';
-import type { SourceProgress } from './reorderBuffer.js';
 import { loadRules } from './rules.js';
 import { createScheduledDetectors } from './scheduled/index.js';
 import { type RuleWatcher, watchRules } from './watchRules.js';
 
 export interface Detection {
   readonly runner: DetectionRunner;
-  /**
-   * Hand to the Batcher as `onStored`: every newly stored event batch, its sources' progress and
-   * its place in this writer's chain.
-   */
-  onStored(events: readonly StoredEvent[], progress: readonly SourceProgress[], storedSeq?: number): void;
+  /** Hand to the Batcher as `onStored`: every newly stored event batch, with what it tells (StoredBatch). */
+  onStored(events: readonly StoredEvent[], batch: StoredBatch): void;
+  /** Hand to the Batcher as `onAccepted`: times of what it accepted and has not stored yet. */
+  onAccepted(pending: PendingTimes): void;
   /** Stop watching rules and finish (see DetectionRunner.finish): every alert stored. */
   stop(): Promise<void>;
 }
@@ -85,7 +84,8 @@ export async function startDetection(options: StartDetectionOptions): Promise<De
   }
   return {
     runner,
-    onStored: (events, progress, storedSeq) => runner.onStored(events, progress, storedSeq),
+    onStored: (events, batch) => runner.onStored(events, batch),
+    onAccepted: (pending) => runner.onAccepted(pending),
     async stop() {
       watcher?.close();
       await runner.finish();

@@ -171,4 +171,57 @@ describe('Batcher onStored', () => {
     await b.write([row('a')]); // nothing new: no call
     expect(handed).toEqual([['a', 'b'], ['c'], ['d']]);
   });
+
+  it('tells detection the times of what it holds beyond the batch it hands over', async () => {
+    const { store } = memoryStore();
+    const insert = store.insertEvents;
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    store.insertEvents = async (rows, token) => {
+      await gate;
+      return insert(rows, token);
+    };
+    const told: Array<{ ids: string[]; pending?: { minTime: number; maxTime: number } }> = [];
+    const b = new Batcher({
+      store,
+      logger: createLogger('silent'),
+      batchRows: 2,
+      batchMs: 1_000,
+      maxBackoffMs: 10,
+      sleep: async () => {},
+      onStored: (events, batch) => told.push({ ids: events.map((e) => e.id), pending: batch.pending }),
+    });
+    const first = b.write([row('a', 100), row('b', 300)]); // a full batch: flushed, held at the gate
+    const second = b.write([row('c', 250)]); // buffered behind it
+    release();
+    await first;
+    expect(told).toEqual([{ ids: ['a', 'b'], pending: { minTime: 250, maxTime: 300 } }]);
+    await b.close();
+    await second;
+    expect(told[1]).toEqual({ ids: ['c'], pending: { minTime: Number.POSITIVE_INFINITY, maxTime: 300 } });
+  });
+
+  it('tells detection what it accepted, before storing it', async () => {
+    const { store } = memoryStore();
+    const accepted: Array<{ minTime: number; maxTime: number }> = [];
+    const b = new Batcher({
+      store,
+      logger: createLogger('silent'),
+      batchRows: 100,
+      batchMs: 1_000,
+      maxBackoffMs: 10,
+      sleep: async () => {},
+      onAccepted: (pending) => accepted.push(pending),
+    });
+    const first = b.write([row('a', 500), row('b', 700)]);
+    const second = b.write([row('c', 400)]);
+    expect(accepted).toEqual([
+      { minTime: 500, maxTime: 700 },
+      { minTime: 400, maxTime: 700 },
+    ]);
+    await b.close();
+    await Promise.all([first, second]);
+  });
 });

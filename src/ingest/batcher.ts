@@ -20,10 +20,33 @@ export interface BatcherOptions {
   sleep?: (ms: number) => Promise<void>;
   /**
    * Called once per flush with the events it added to the log (not repeats), after ClickHouse
-   * acknowledged them, the progress its writers reported, and the events' place in the writer's
-   * chain (Store.insertEvents); detection feeds on it. Must not throw.
+   * acknowledged them; detection feeds on it. Must not throw.
    */
-  onStored?: (events: EventRow[], progress: SourceProgress[], storedSeq?: number) => void;
+  onStored?: (events: EventRow[], batch: StoredBatch) => void;
+  /**
+   * Called after each write with the times of everything accepted and not handed to onStored yet:
+   * detection's watermark may move on before those events are stored. Must not throw.
+   */
+  onAccepted?: (pending: PendingTimes) => void;
+}
+
+/** What a flush tells detection besides its events. */
+export interface StoredBatch {
+  /** The progress its writers reported. */
+  progress: readonly SourceProgress[];
+  /** The events' place in the writer's chain (Store.insertEvents); undefined when none was inserted. */
+  storedSeq?: number;
+  /**
+   * Event times of what the batcher holds beyond this flush (accepted, not handed over yet): the
+   * earliest of them (+Infinity when none), and the latest event time accepted so far. Detection's
+   * watermark may move up to the first and by the second, before those events are stored.
+   */
+  pending?: PendingTimes;
+}
+
+export interface PendingTimes {
+  minTime: number;
+  maxTime: number;
 }
 
 /**
@@ -42,6 +65,8 @@ interface Waiter {
   events: EventRow[];
   deadLetters: DeadLetter[];
   progress?: SourceProgress;
+  /** Earliest event time among `events` (+Infinity when none). */
+  minTime: number;
   resolve(r: Receipt): void;
   reject(e: unknown): void;
 }
@@ -63,6 +88,9 @@ export class Batcher {
   private stores = 0;
   private recent: { events: Set<string>; deadLetters: Set<string> }[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  /** Batches flushed and not yet handed to onStored (or rejected), and the latest event time accepted. */
+  private readonly inFlight = new Set<Batch>();
+  private acceptedMax = Number.NEGATIVE_INFINITY;
   private closed = false;
   private readonly log: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -79,14 +107,21 @@ export class Batcher {
 
   write(events: EventRow[], deadLetters: DeadLetter[] = [], progress?: SourceProgress): Promise<Receipt> {
     if (this.closed) return Promise.reject(new Error('batcher is closed'));
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ events, deadLetters, progress, resolve, reject });
+    let minTime = Number.POSITIVE_INFINITY;
+    for (const e of events) {
+      if (e.time < minTime) minTime = e.time;
+      if (e.time > this.acceptedMax) this.acceptedMax = e.time;
+    }
+    const stored = new Promise<Receipt>((resolve, reject) => {
+      this.waiters.push({ events, deadLetters, progress, minTime, resolve, reject });
       const n = events.length + deadLetters.length;
       this.buffered += n;
       this.unstored += n;
       if (this.buffered >= this.opts.batchRows) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.opts.batchMs);
     });
+    if (events.length > 0) this.opts.onAccepted?.(this.pending());
+    return stored;
   }
 
   /** Write what is buffered now; resolves when it and every earlier batch are stored. */
@@ -105,7 +140,9 @@ export class Batcher {
         deadLetters: deadLetters.rows,
         ids: { events: events.ids, deadLetters: deadLetters.ids },
         repeats: events.repeats || deadLetters.repeats,
+        minTime: waiters.reduce((min, w) => Math.min(min, w.minTime), Number.POSITIVE_INFINITY),
       };
+      this.inFlight.add(batch);
       const n = waiters.reduce((sum, w) => sum + w.events.length + w.deadLetters.length, 0);
       // Encode now, and look up which rows are already stored, while an earlier insert may still
       // run in ClickHouse, rather than after it.
@@ -151,6 +188,7 @@ export class Batcher {
       } catch (err) {
         if (!isRetriable(err)) {
           this.log.error({ err: errorMessage(err) }, 'batch rejected by storage; not retrying');
+          this.inFlight.delete(batch);
           for (const w of batch.waiters) w.reject(err);
           return;
         }
@@ -162,8 +200,18 @@ export class Batcher {
         await this.sleep(delay);
       }
     }
+    this.inFlight.delete(batch);
     const progress = batch.waiters.flatMap((w) => (w.progress ? [w.progress] : []));
-    if (inserted.length > 0 || progress.length > 0) this.opts.onStored?.(inserted, progress, seq);
+    if (inserted.length > 0 || progress.length > 0)
+      this.opts.onStored?.(inserted, { progress, storedSeq: seq, pending: this.pending() });
+  }
+
+  /** See StoredBatch.pending. */
+  private pending(): PendingTimes {
+    let minTime = Number.POSITIVE_INFINITY;
+    for (const b of this.inFlight) if (b.minTime < minTime) minTime = b.minTime;
+    for (const w of this.waiters) if (w.minTime < minTime) minTime = w.minTime;
+    return { minTime, maxTime: this.acceptedMax };
   }
 
   /**
@@ -252,6 +300,8 @@ interface Batch {
   ids: { events: Set<string>; deadLetters: Set<string> };
   /** Whether a row came more than once within the batch. */
   repeats: boolean;
+  /** Earliest event time of its writers' events. */
+  minTime: number;
 }
 
 /** A look-up of a batch's ids, and how many batches had been stored when it began. */

@@ -24,7 +24,7 @@ describe('a late event stored after the last detection checkpoint was saved', ()
     try {
       // A first run stores and detects an hour of in-scope use; its checkpoint is the last event.
       const first = await startDetection({ config, store, logger, rebuild: true, watch: false });
-      const batcher = createBatcher(config, store, logger, first.onStored);
+      const batcher = createBatcher(config, store, logger, first);
       const hour = Array.from({ length: 60 }, (_, m) => used(`${m + 1}m`, 'tok-ci', {}, { id: `u${m}` }));
       await batcher.write(rowsOf(expandFixtureEvents([issued('tok-ci'), ...hour], START)));
       await batcher.close();
