@@ -8,7 +8,8 @@
  * (b) stream-engine throughput over pre-decoded rows, every shipped rule on, one core;
  * (c) peak memory with --memory-tokens tracked tokens: the engine in a child process, fed by a
  *     generator child over a pipe (and on a synthetic stream); the generator's own figures apart;
- * (d) event-to-alert latency per alert kind while `serve()` consumes Kafka at --rate events/s
+ * (d) event-to-alert latency per alert kind while `serve()` consumes Kafka at --rate events/s, in a
+ *     child process started with `choir`'s Node flags
  *     (needs a broker: KAFKA_BROKERS, default 127.0.0.1:19092), at each --latency-lateness; a
  *     stateful world's nine days of history are written and consumed first, so order-dependent
  *     kinds fire in the timed window; the producer is a child process, adding --probes
@@ -23,6 +24,7 @@ import { DEFAULT_CONFIG } from '../src/config/config.js';
 import { loadRules } from '../src/detect/rules.js';
 import { intArg, parseArgs, stringArg } from './args.js';
 import { log, peakRssMiB } from './measure.js';
+import { choirNodeFlags } from './nodeFlags.js';
 import type { ProducerKind } from './parts/detectLatencyProducer.js';
 import { detectMemory, engineChild, generatorChild, leanMemoryChild } from './parts/detectMemory.js';
 
@@ -52,6 +54,20 @@ if (args.get('child') === 'latency-history') {
     liveStart: intArg(args, 'live-start', 1),
     producer: producerArg(),
   });
+} else if (args.get('child') === 'latency') {
+  const { detectLatency } = await import('./parts/detectLatency.js');
+  const result = await detectLatency({
+    rate: intArg(args, 'rate', 10_000),
+    seconds: intArg(args, 'latency-seconds', 60),
+    latenessMs: Number(stringArg(args, 'latency-lateness')),
+    probesPerSecond: intArg(args, 'probes', 10),
+    ...(args.has('batch-ms') ? { batchMs: intArg(args, 'batch-ms', 500) } : {}),
+    producer: producerArg(),
+    dataDir: stringArg(args, 'data-dir'),
+  });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  // Kafka and chDB can leave handles open after close; the result is out, so end here.
+  process.exit(0);
 } else if (args.get('child') === 'memory') {
   const tokens = intArg(args, 'tokens', 1_000_000);
   if (args.has('lean')) await leanMemoryChild(tokens);
@@ -63,7 +79,7 @@ if (args.get('child') === 'latency-history') {
     const out: Record<string, unknown> = {};
     // Imported only here: they load chDB and kafkajs (~150 MiB of RSS) that memory children must not carry.
     const { detectQuality } = await import('./parts/detectQuality.js');
-    const { detectLatency } = await import('./parts/detectLatency.js');
+    const { runChild } = await import('./parts/detectLatency.js');
     if (!args.has('skip-quality')) {
       const quality = await detectQuality({
         seed: intArg(args, 'seed', 1),
@@ -89,16 +105,19 @@ if (args.get('child') === 'latency-history') {
         .map(Number);
       for (const latenessMs of latenesses) {
         log(`latency: ${rate}/s for ${seconds} s, allowed lateness ${latenessMs} ms`);
+        // A process of its own, Node started as `choir` starts it: the quality part leaves a heap
+        // of gigabytes behind, whose collection would be billed to the latencies.
+        const passOn = ['rate', 'latency-seconds', 'probes', 'batch-ms', 'producer'].flatMap((k) =>
+          args.has(k) ? [`--${k}`, args.get(k) as string] : [],
+        );
         (out.latency as unknown[]).push(
-          await detectLatency({
-            rate,
-            seconds,
-            latenessMs,
-            probesPerSecond: intArg(args, 'probes', 10),
-            ...(args.has('batch-ms') ? { batchMs: intArg(args, 'batch-ms', 500) } : {}),
-            producer: producerArg(),
-            dataDir: join(dir, `latency-${latenessMs}`),
-          }),
+          await runChild(
+            [
+              ...['--child', 'latency', '--latency-lateness', String(latenessMs)],
+              ...['--data-dir', join(dir, `latency-${latenessMs}`), ...passOn],
+            ],
+            choirNodeFlags(),
+          ),
         );
       }
     }

@@ -160,9 +160,12 @@ function runProducer(
   return runChild(args);
 }
 
-/** A child of bench/detect.ts; resolves with the JSON object on the last line of its stdout. */
-function runChild<T>(childArgs: string[]): Promise<T> {
-  const args = ['--import', 'tsx', 'bench/detect.ts', ...childArgs];
+/**
+ * A child of bench/detect.ts, with these Node flags; resolves with the JSON object on the last
+ * line of its stdout.
+ */
+export function runChild<T>(childArgs: string[], nodeFlags: string[] = []): Promise<T> {
+  const args = [...nodeFlags, '--import', 'tsx', 'bench/detect.ts', ...childArgs];
   const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((done, fail) => {
     let out = '';
