@@ -226,7 +226,7 @@ export class DetectionRunner {
   }
 
   /** After a rebuild: every event the writer's chain holds up to `seq` went through it. */
-  storedThrough(seq: number | null): void {
+  storedThrough(seq: number): void {
     this.storedSeq = seq;
   }
 

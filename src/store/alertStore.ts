@@ -31,7 +31,7 @@ export interface AlertStore {
  * How far detection got: every event up to (time, id), in the order it processes events, went
  * through it, except late ones stored after `storedSeq`. That is the `batch_seq` in this writer's
  * event chain up to which every stored event was fed or is after (time, id); null in checkpoints
- * saved before migration 9 (or before this writer's first insert).
+ * saved before migration 9, or by a run that did not rebuild from the log.
  */
 export interface Checkpoint {
   time: number;

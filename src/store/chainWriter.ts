@@ -29,12 +29,7 @@ export function createChainWriter<Row>(opts: ChainWriterOptions<Row>): ChainWrit
   let head: Head | null = null;
 
   async function storedHead(): Promise<Head> {
-    const [last] = await store.query<{ seq: number; hash: string }>(
-      `SELECT batch_seq AS seq, batch_hash AS hash FROM ${store.database}.${table.name}
-       WHERE chain_id = {chain:String} AND batch_hash != '' ORDER BY batch_seq DESC LIMIT 1`,
-      { chain: chainId },
-    );
-    const h = last ? { seq: Number(last.seq), hash: last.hash } : EMPTY_HEAD;
+    const h = await chainHead(store, table.name, chainId);
     log.debug({ seq: h.seq }, 'chain continues from the last stored link');
     return h;
   }
@@ -57,4 +52,18 @@ export function createChainWriter<Row>(opts: ChainWriterOptions<Row>): ChainWrit
       head = null;
     },
   };
+}
+
+/** The last link of `chainId` stored in `table` (its first row carries the hash); EMPTY_HEAD before any. */
+export async function chainHead(
+  store: Pick<Store, 'query' | 'database'>,
+  table: string,
+  chainId: string,
+): Promise<Head> {
+  const [last] = await store.query<{ seq: number; hash: string }>(
+    `SELECT batch_seq AS seq, batch_hash AS hash FROM ${store.database}.${table}
+     WHERE chain_id = {chain:String} AND batch_hash != '' ORDER BY batch_seq DESC LIMIT 1`,
+    { chain: chainId },
+  );
+  return last ? { seq: Number(last.seq), hash: last.hash } : EMPTY_HEAD;
 }

@@ -1,4 +1,6 @@
 import type { EventType, StoredEvent } from '../events/contract.js';
+import { EVENTS_TABLE } from './chainedTables.js';
+import { chainHead } from './chainWriter.js';
 import type { Store } from './store.js';
 
 /** Issuance facts of a token as stored (times epoch ms; null when it never happened). */
@@ -27,28 +29,23 @@ export async function eventTimeRange(store: Store): Promise<{ first: number; las
 }
 
 /**
- * One writer's place in its event chain: the last link's `batch_seq` (null before its first
- * insert), and the ids of its events in [from, to] stored in links after `after`.
+ * One writer's place in its event chain: the last link's `batch_seq` (0 before its first insert),
+ * and the ids of its events in [from, to] stored in links after `after`.
  */
 export async function writerEventChain(
   store: Store,
   writerId: string,
   range: { after: number | null; from: number; to: number },
-): Promise<{ head: number | null; idsAfter: Set<string> }> {
-  const [head] = await store.query<{ seq: number | null }>(
-    `SELECT max(batch_seq) AS seq FROM ${store.database}.token_events WHERE chain_id = {w:String}
-     SETTINGS aggregate_functions_null_for_empty = 1`,
-    { w: writerId },
-  );
-  const seq = head?.seq === null || head?.seq === undefined ? null : Number(head.seq);
-  if (range.after === null || seq === null || seq <= range.after) return { head: seq, idsAfter: new Set() };
+): Promise<{ head: number; idsAfter: Set<string> }> {
+  const { seq: head } = await chainHead(store, EVENTS_TABLE.name, writerId);
+  if (range.after === null || head <= range.after) return { head, idsAfter: new Set() };
   const rows = await store.query<{ id: string }>(
-    `SELECT id FROM ${store.database}.token_events
+    `SELECT id FROM ${store.database}.${EVENTS_TABLE.name}
      WHERE time >= ${ms(range.from)} AND time <= ${ms(range.to)}
        AND chain_id = {w:String} AND batch_seq > {after:UInt64}`,
     { w: writerId, after: range.after },
   );
-  return { head: seq, idsAfter: new Set(rows.map((r) => r.id)) };
+  return { head, idsAfter: new Set(rows.map((r) => r.id)) };
 }
 
 /**
