@@ -65,8 +65,6 @@ interface Waiter {
   events: EventRow[];
   deadLetters: DeadLetter[];
   progress?: SourceProgress;
-  /** Earliest event time among `events` (+Infinity when none). */
-  minTime: number;
   resolve(r: Receipt): void;
   reject(e: unknown): void;
 }
@@ -91,6 +89,8 @@ export class Batcher {
   /** Batches flushed and not yet handed to onStored (or rejected), and the latest event time accepted. */
   private readonly inFlight = new Set<Batch>();
   private acceptedMax = Number.NEGATIVE_INFINITY;
+  /** Earliest event time written since the last flush started. */
+  private bufferedMin = Number.POSITIVE_INFINITY;
   private closed = false;
   private readonly log: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -107,13 +107,12 @@ export class Batcher {
 
   write(events: EventRow[], deadLetters: DeadLetter[] = [], progress?: SourceProgress): Promise<Receipt> {
     if (this.closed) return Promise.reject(new Error('batcher is closed'));
-    let minTime = Number.POSITIVE_INFINITY;
     for (const e of events) {
-      if (e.time < minTime) minTime = e.time;
+      if (e.time < this.bufferedMin) this.bufferedMin = e.time;
       if (e.time > this.acceptedMax) this.acceptedMax = e.time;
     }
     const stored = new Promise<Receipt>((resolve, reject) => {
-      this.waiters.push({ events, deadLetters, progress, minTime, resolve, reject });
+      this.waiters.push({ events, deadLetters, progress, resolve, reject });
       const n = events.length + deadLetters.length;
       this.buffered += n;
       this.unstored += n;
@@ -140,8 +139,9 @@ export class Batcher {
         deadLetters: deadLetters.rows,
         ids: { events: events.ids, deadLetters: deadLetters.ids },
         repeats: events.repeats || deadLetters.repeats,
-        minTime: waiters.reduce((min, w) => Math.min(min, w.minTime), Number.POSITIVE_INFINITY),
+        minTime: this.bufferedMin,
       };
+      this.bufferedMin = Number.POSITIVE_INFINITY;
       this.inFlight.add(batch);
       const n = waiters.reduce((sum, w) => sum + w.events.length + w.deadLetters.length, 0);
       // Encode now, and look up which rows are already stored, while an earlier insert may still
@@ -208,9 +208,8 @@ export class Batcher {
 
   /** See StoredBatch.pending. */
   private pending(): PendingTimes {
-    let minTime = Number.POSITIVE_INFINITY;
+    let minTime = this.bufferedMin;
     for (const b of this.inFlight) if (b.minTime < minTime) minTime = b.minTime;
-    for (const w of this.waiters) if (w.minTime < minTime) minTime = w.minTime;
     return { minTime, maxTime: this.acceptedMax };
   }
 
