@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { tsvArray, tsvMap, tsvString } from './tsv.js';
+import { tsvStringBound, writeTsvArray, writeTsvInt, writeTsvMap, writeTsvString } from './tsv.js';
 
 /** How one stored column is written into the canonical form. */
 export type FieldKind = 'string' | 'int' | 'ms' | 'nullable_ms' | 'strings' | 'map';
@@ -101,34 +101,30 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
     else Object.defineProperty(row, key, { value: e, writable: true, enumerable: false });
   };
 
-  const field = (kind: FieldKind, v: unknown): string => {
-    switch (kind) {
-      case 'string':
-        return tsvString(v as string);
-      case 'int':
-      case 'ms':
-        return String(v as number);
-      case 'nullable_ms':
-        return v === null || v === undefined ? '\\N' : String(v as number);
-      case 'strings':
-        return tsvArray(v as string[]);
-      case 'map':
-        return tsvMap(v as Record<string, string>);
-    }
-  };
+  /** A row's values in column order, read once per row. */
+  const values: unknown[] = new Array(names.length);
 
   const encodeRow = (row: Row): Buffer => {
     const r = row as Record<string, unknown>;
-    let line = field(kinds[0]!, r[names[0]!]);
-    for (let i = 1; i < names.length; i++) line += `\t${field(kinds[i]!, r[names[i]!])}`;
-    // At most 3 bytes per UTF-16 unit. A row never straddles two buffers.
-    if (arenaUsed + 3 * line.length > arena.length) {
-      arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, 3 * line.length));
+    let bound = names.length;
+    for (let i = 0; i < names.length; i++) {
+      const v = r[names[i]!];
+      values[i] = v;
+      bound += fieldBound(kinds[i]!, v);
+    }
+    // A row never straddles two buffers.
+    if (arenaUsed + bound > arena.length) {
+      arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, bound));
       arenaUsed = 0;
     }
     const start = arenaUsed;
-    arenaUsed += arena.write(line, start);
-    return arena.subarray(start, arenaUsed);
+    let at = writeField(arena, start, kinds[0]!, values[0]);
+    for (let i = 1; i < names.length; i++) {
+      arena[at++] = 0x09;
+      at = writeField(arena, at, kinds[i]!, values[i]);
+    }
+    arenaUsed = at;
+    return arena.subarray(start, at);
   };
 
   const encoded = (row: Row): Encoded => {
@@ -160,6 +156,50 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
     },
     sqlDigest: `SHA256(formatRowNoNewline('TabSeparated', ${columns.map(sqlField).join(', ')}))`,
   };
+}
+
+/** One field written as TabSeparated writes it (see CanonicalForm). */
+function writeField(buf: Buffer, at: number, kind: FieldKind, v: unknown): number {
+  switch (kind) {
+    case 'string':
+      return writeTsvString(buf, at, v as string);
+    case 'int':
+    case 'ms':
+      return writeTsvInt(buf, at, v as number);
+    case 'nullable_ms':
+      if (v !== null && v !== undefined) return writeTsvInt(buf, at, v as number);
+      buf[at] = 0x5c;
+      buf[at + 1] = 0x4e;
+      return at + 2;
+    case 'strings':
+      return writeTsvArray(buf, at, v as string[]);
+    case 'map':
+      return writeTsvMap(buf, at, v as Record<string, string>);
+  }
+}
+
+/** The most bytes writeField can write for this value. */
+function fieldBound(kind: FieldKind, v: unknown): number {
+  switch (kind) {
+    case 'string':
+      return tsvStringBound(v as string);
+    case 'int':
+    case 'ms':
+    case 'nullable_ms':
+      // A double's longest decimal form, as String writes it (e.g. -1.2345678901234567e+308).
+      return 24;
+    case 'strings': {
+      let n = 2;
+      for (const s of v as string[]) n += tsvStringBound(s) + 3;
+      return n;
+    }
+    case 'map': {
+      let n = 2;
+      const m = v as Record<string, string>;
+      for (const k in m) n += tsvStringBound(k) + tsvStringBound(m[k]!) + 6;
+      return n;
+    }
+  }
 }
 
 function sqlField({ name, kind }: CanonicalColumn): string {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { CHAIN_COLUMNS, type ChainStamp } from './chain.js';
-import { insertColumns, insertPayload, tsvArray, tsvMap, tsvString } from './tsv.js';
+import {
+  insertColumns,
+  insertPayload,
+  tsvString,
+  writeTsvArray,
+  writeTsvInt,
+  writeTsvMap,
+  writeTsvString,
+} from './tsv.js';
 
 const lines = ['a\tb', 'é😀\t\\N', 'c'].map((l) => Buffer.from(l));
 
@@ -31,12 +39,79 @@ describe('insertPayload()', () => {
   });
 });
 
+/** What a writer puts into a buffer, as text. */
+function written<T>(write: (buf: Buffer, at: number, v: T) => number, v: T): string {
+  const buf = Buffer.alloc(4096, 0xff);
+  const end = write(buf, 3, v);
+  return buf.subarray(3, end).toString('utf8');
+}
+
 describe('field escapes', () => {
   it('escape what ClickHouse escapes when it writes TabSeparated', () => {
     expect(tsvString('\\\t\n\r\0\'\b\f\v"')).toBe('\\\\\\t\\n\\r\\0\\\'\\b\\f\v"');
-    expect(tsvArray([])).toBe('[]');
-    expect(tsvArray(["a'", 'b'])).toBe("['a\\'','b']");
-    expect(tsvMap({})).toBe('{}');
-    expect(tsvMap({ k: 'v', "'": '\t' })).toBe("{'k':'v','\\'':'\\t'}");
+    expect(written(writeTsvArray, [])).toBe('[]');
+    expect(written(writeTsvArray, ["a'", 'b'])).toBe("['a\\'','b']");
+    expect(written(writeTsvMap, {})).toBe('{}');
+    expect(written(writeTsvMap, { k: 'v', "'": '\t' })).toBe("{'k':'v','\\'':'\\t'}");
+  });
+});
+
+describe('field writers', () => {
+  it('write a string as the UTF-8 bytes of tsvString, short or long, ASCII or not', () => {
+    const pieces = [
+      'a',
+      'Z',
+      '0',
+      ' ',
+      '\t',
+      '\n',
+      '\\',
+      "'",
+      '\0',
+      '\b',
+      '\f',
+      '\r',
+      '\v',
+      '\u0001',
+      'é',
+      '😀',
+      '\ud800',
+      '\udfff',
+      '€',
+    ];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let n = 0; n < 2000; n++) {
+      let s = '';
+      const len = next() % 60;
+      for (let i = 0; i < len; i++)
+        s += next() % 4 ? 'abcxyz-_.:/'[next() % 11] : pieces[next() % pieces.length];
+      expect(written(writeTsvString, s)).toBe(Buffer.from(tsvString(s)).toString('utf8'));
+    }
+  });
+
+  it('write integers as String does, and anything else through String', () => {
+    for (const n of [
+      0,
+      7,
+      9,
+      10,
+      99,
+      100,
+      -1,
+      -10,
+      1767225600050,
+      -1767225600050,
+      Number.MAX_SAFE_INTEGER,
+      2 ** 60,
+      1.5,
+      -0.25,
+      1e21,
+    ]) {
+      expect(written(writeTsvInt, n)).toBe(String(n));
+    }
   });
 });
