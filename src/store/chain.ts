@@ -72,8 +72,49 @@ export interface ChainStamp {
  * as lowercase hex of equal length, whose plain string order is their byte order.
  */
 export function contentHash(digests: readonly string[]): string {
-  const sorted = [...digests].sort();
-  return createHash('sha256').update(sorted.join('').toUpperCase()).digest('hex');
+  const sorted = sortedDigests(digests);
+  let size = 0;
+  for (const d of sorted) size += d.length;
+  if (hexText.length < size) hexText = Buffer.allocUnsafe(Math.ceil(size * 1.25));
+  let at = 0;
+  for (const d of sorted) at += hexText.write(d, at, 'latin1');
+  for (let i = 0; i < at; i++) {
+    const c = hexText[i]!;
+    if (c >= 0x61 && c <= 0x7a) hexText[i] = c - 0x20;
+  }
+  return createHash('sha256').update(hexText.subarray(0, at)).digest('hex');
+}
+
+/**
+ * contentHash's text, uppercased in place, in one buffer kept between calls: joining and
+ * uppercasing 20,000 digests as strings cost ~10 ms a batch, writing them here ~3 (BufferPool says
+ * why fresh memory costs so much).
+ */
+let hexText = Buffer.alloc(0);
+
+/** Room for a row's index below a digest's first 32 bits in one exact double. */
+const INDEX_SPACE = 2 ** 20;
+
+/**
+ * Digests in their string order, sorted by their first 32 bits as numbers (a native numeric sort
+ * of one typed array) and, for the rare ties, by the whole text: sorting 20,000 hex strings as
+ * strings cost a millisecond a thousand rows.
+ */
+function sortedDigests(digests: readonly string[]): string[] {
+  const n = digests.length;
+  if (n >= INDEX_SPACE) return [...digests].sort();
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = Number.parseInt(digests[i]!.slice(0, 8), 16) * INDEX_SPACE + i;
+  keys.sort();
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = digests[keys[i]! % INDEX_SPACE]!;
+  const prefix = (i: number) => Math.floor(keys[i]! / INDEX_SPACE);
+  for (let start = 0, i = 1; i <= n; i++) {
+    if (i < n && prefix(i) === prefix(start)) continue;
+    if (i - start > 1) out.splice(start, i - start, ...out.slice(start, i).sort());
+    start = i;
+  }
+  return out;
 }
 
 export function linkHash(l: Omit<Link, 'batch_hash' | 'signature'>): string {
