@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ChoirError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import type { DeadLetter, EventRow, Store } from '../store/store.js';
@@ -201,6 +201,35 @@ describe('Batcher onStored', () => {
     await b.close();
     await second;
     expect(told[1]).toEqual({ ids: ['c'], pending: { minTime: Number.POSITIVE_INFINITY, maxTime: 300 } });
+  });
+
+  it('starts the insert of a queued batch before handing over the one stored ahead of it, in order', async () => {
+    const { store } = memoryStore();
+    const insert = store.insertEvents;
+    const log: string[] = [];
+    const gates: Array<() => void> = [];
+    store.insertEvents = async (rows, token) => {
+      log.push(`insert ${rows.map((r) => r.id).join('')}`);
+      await new Promise<void>((r) => gates.push(r));
+      return insert(rows, token);
+    };
+    const b = new Batcher({
+      store,
+      logger: createLogger('silent'),
+      batchRows: 1,
+      batchMs: 1_000,
+      maxBackoffMs: 10,
+      sleep: async () => {},
+      onStored: (events) => log.push(`stored ${events.map((e) => e.id).join('')}`),
+    });
+    const writes = [b.write([row('a')]), b.write([row('b')]), b.write([row('c')])];
+    for (let i = 0; i < 3; i++) {
+      await vi.waitFor(() => expect(gates.length).toBe(i + 1));
+      gates[i]!();
+    }
+    await Promise.all(writes);
+    await b.close();
+    expect(log).toEqual(['insert a', 'insert b', 'stored a', 'insert c', 'stored b', 'stored c']);
   });
 
   it('tells detection what it accepted, before storing it', async () => {

@@ -86,6 +86,9 @@ export class Batcher {
   private stores = 0;
   private recent: { events: Set<string>; deadLetters: Set<string> }[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  /** Batches flushed whose write has not begun, and stored batches not yet handed to onStored. */
+  private queued = 0;
+  private reports: (() => void)[] = [];
   /** Batches flushed and not yet handed to onStored (or rejected), and the latest event time accepted. */
   private readonly inFlight = new Set<Batch>();
   private acceptedMax = Number.NEGATIVE_INFINITY;
@@ -148,8 +151,12 @@ export class Batcher {
       // run in ClickHouse, rather than after it.
       this.opts.store.prepareEvents?.(batch.events);
       const lookup = this.lookUp(batch);
+      this.queued++;
       this.flushing = this.flushing
-        .then(() => this.writeBatch(batch, lookup))
+        .then(() => {
+          this.queued--;
+          return this.writeBatch(batch, lookup);
+        })
         .finally(() => {
           this.unstored -= n;
         });
@@ -202,8 +209,25 @@ export class Batcher {
     }
     this.inFlight.delete(batch);
     const progress = batch.waiters.flatMap((w) => (w.progress ? [w.progress] : []));
-    if (inserted.length > 0 || progress.length > 0)
-      this.opts.onStored?.(inserted, { progress, storedSeq: seq, pending: this.pending() });
+    if (inserted.length > 0 || progress.length > 0) {
+      const stored: StoredBatch = { progress, storedSeq: seq, pending: this.pending() };
+      this.report(() => this.opts.onStored?.(inserted, stored));
+    }
+  }
+
+  /**
+   * Hand a stored batch to onStored, in the order batches were stored. With a batch queued behind
+   * it, only once that batch's insert has started: ClickHouse then stores the next batch while
+   * detection reads this one, instead of waiting for it.
+   */
+  private report(onStored: () => void): void {
+    this.reports.push(onStored);
+    if (this.queued > 0) setImmediate(() => this.drainReports());
+    else this.drainReports();
+  }
+
+  private drainReports(): void {
+    for (let r = this.reports.shift(); r; r = this.reports.shift()) r();
   }
 
   /** See StoredBatch.pending. */
