@@ -1,9 +1,12 @@
+// Before chdb: it sets how chDB's allocator keeps memory (read once, when chdb loads).
+import './chdbMemory.js';
 import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { Config } from '../config/config.js';
 import { storageError } from '../errors.js';
+import { BufferPool } from './bufferPool.js';
 import type { ChainStamp } from './chain.js';
 import { type ChainedTable, DEAD_LETTERS_TABLE, EVENTS_TABLE } from './chainedTables.js';
 import type { DeadLetter, EventRow, Store } from './store.js';
@@ -55,6 +58,9 @@ export function createClickHouseStore(storage: Config['storage']): Store {
   /** chDB's own insert hands the bytes to the engine without a copy; a server gets them over HTTP. */
   const chdb = (connection as { chdb?: ChdbRawInsert } | null)?.chdb;
 
+  /** Insert payloads, reused: one per insert in flight (events and dead letters) is enough. */
+  const payloads = new BufferPool(2);
+
   /** Rows are sent as their canonical lines (canonicalForm.ts), chain columns first when chained. */
   async function insert<Row extends object>(
     table: ChainedTable<Row>,
@@ -64,9 +70,11 @@ export function createClickHouseStore(storage: Config['storage']): Store {
   ): Promise<number | undefined> {
     if (rows.length === 0) return undefined;
     const columns = insertColumns(table.form.names, chain);
+    let pooled: Buffer | undefined;
     const values = insertPayload(
       rows.map((r) => table.form.bytes(r)),
       chain,
+      (size) => (pooled = payloads.take(size)),
     );
     const settings = { insert_deduplication_token: dedupToken, insert_deduplicate: 1 as const };
     try {
@@ -92,6 +100,8 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     } catch (err) {
       throw storageError(`insert into ${table.name}`, err);
     }
+    // Only after success: a failed request may not have let go of its body yet.
+    payloads.give(pooled!);
     table.form.forget(rows);
     return chain?.link.batch_seq;
   }
