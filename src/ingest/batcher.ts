@@ -86,8 +86,9 @@ export class Batcher {
   private stores = 0;
   private recent: { events: Set<string>; deadLetters: Set<string> }[] = [];
   private flushing: Promise<void> = Promise.resolve();
-  /** Batches flushed whose write has not begun, and stored batches not yet handed to onStored. */
+  /** Batches flushed whose write has not begun. */
   private queued = 0;
+  /** Stored batches not yet handed to onStored, oldest first (see `report`). */
   private reports: (() => void)[] = [];
   /** Batches flushed and not yet handed to onStored (or rejected), and the latest event time accepted. */
   private readonly inFlight = new Set<Batch>();

@@ -1,5 +1,14 @@
 import * as crypto from 'node:crypto';
-import { tsvStringBound, writeTsvArray, writeTsvInt, writeTsvMap, writeTsvString } from './tsv.js';
+import {
+  TSV_NUMBER_BOUND,
+  tsvArrayBound,
+  tsvMapBound,
+  tsvStringBound,
+  writeTsvArray,
+  writeTsvInt,
+  writeTsvMap,
+  writeTsvString,
+} from './tsv.js';
 
 /** How one stored column is written into the canonical form. */
 export type FieldKind = 'string' | 'int' | 'ms' | 'nullable_ms' | 'strings' | 'map';
@@ -186,19 +195,11 @@ function fieldBound(kind: FieldKind, v: unknown): number {
     case 'int':
     case 'ms':
     case 'nullable_ms':
-      // A double's longest decimal form, as String writes it (e.g. -1.2345678901234567e+308).
-      return 24;
-    case 'strings': {
-      let n = 2;
-      for (const s of v as string[]) n += tsvStringBound(s) + 3;
-      return n;
-    }
-    case 'map': {
-      let n = 2;
-      const m = v as Record<string, string>;
-      for (const k in m) n += tsvStringBound(k) + tsvStringBound(m[k]!) + 6;
-      return n;
-    }
+      return TSV_NUMBER_BOUND;
+    case 'strings':
+      return tsvArrayBound(v as string[]);
+    case 'map':
+      return tsvMapBound(v as Record<string, string>);
   }
 }
 

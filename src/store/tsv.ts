@@ -32,7 +32,7 @@ export function tsvString(s: string): string {
  * Writers of fields straight into a buffer, for the canonical line of every row: building
  * the line as a string first cost ~2 KB of garbage a row (one string piece per field and separator)
  * and a flattening copy. Each takes the position to write at and returns the position after. The
- * caller makes room first: at most `tsvBound` bytes.
+ * caller makes room first: at most what the matching bound below says.
  */
 
 /** Strings up to this long are copied a character at a time; longer ones by Buffer#write. */
@@ -104,6 +104,23 @@ export function writeTsvMap(buf: Buffer, at: number, m: Readonly<Record<string, 
  * (2 bytes for 1 unit) and any character (at most 3 bytes per unit).
  */
 export const tsvStringBound = (s: string): number => 3 * s.length;
+
+/** Room a number needs at most: a double's longest decimal form (e.g. -1.2345678901234567e+308). */
+export const TSV_NUMBER_BOUND = 24;
+
+/** Room writeTsvArray needs at most: brackets, and per element its quotes and a comma. */
+export function tsvArrayBound(a: readonly string[]): number {
+  let n = 2;
+  for (const s of a) n += tsvStringBound(s) + 3;
+  return n;
+}
+
+/** Room writeTsvMap needs at most: braces, and per entry four quotes, a colon and a comma. */
+export function tsvMapBound(m: Readonly<Record<string, string>>): number {
+  let n = 2;
+  for (const k in m) n += tsvStringBound(k) + tsvStringBound(m[k]!) + 6;
+  return n;
+}
 
 /** The columns of an insert: with a chain stamp, CHAIN_COLUMNS come first. */
 export function insertColumns(columns: readonly string[], chain?: ChainStamp): readonly string[] {
