@@ -9,18 +9,9 @@ import { storageError } from '../errors.js';
 import { BufferPool } from './bufferPool.js';
 import type { ChainStamp } from './chain.js';
 import { type ChainedTable, DEAD_LETTERS_TABLE, EVENTS_TABLE } from './chainedTables.js';
+import { InsertFiles } from './insertFiles.js';
 import type { DeadLetter, EventRow, Store } from './store.js';
 import { insertColumns, insertPayload } from './tsv.js';
-
-interface ChdbRawInsert {
-  rawInsert(p: {
-    table: string;
-    columns: readonly string[];
-    values: Buffer;
-    format: 'TabSeparated';
-    settings: Record<string, string | number>;
-  }): Promise<unknown>;
-}
 
 /** Open ClickHouse: embedded chDB on `storage.data_dir`, or the server at `storage.clickhouse_url`. */
 export function createClickHouseStore(storage: Config['storage']): Store {
@@ -33,7 +24,8 @@ export function createClickHouseStore(storage: Config['storage']): Store {
    * events is being inserted, not after it.
    */
   let commander: ClickHouseClient;
-  let connection: unknown = null;
+  /** Embedded: the in-memory files inserts pass through (insertFiles.ts); a server gets HTTP. */
+  let files: InsertFiles | null = null;
   if (storage.clickhouse_url) {
     // A server takes concurrent requests on the client's pool of HTTP connections.
     client = createClient({
@@ -48,15 +40,13 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     mkdirSync(storage.data_dir, { recursive: true });
     // One chDB connection runs one statement at a time; connections on the same data directory
     // share the engine and run side by side.
-    connection = createChdbConnection({ path: storage.data_dir });
-    client = chdbClient(connection);
+    client = chdbClient(createChdbConnection({ path: storage.data_dir }));
+    // One file per insert that may run at once: events and dead letters.
+    files = new InsertFiles(2);
     reader = chdbClient(createChdbConnection({ path: storage.data_dir }));
     commander = chdbClient(createChdbConnection({ path: storage.data_dir }));
   }
   const db = storage.database;
-
-  /** chDB's own insert hands the bytes to the engine without a copy; a server gets them over HTTP. */
-  const chdb = (connection as { chdb?: ChdbRawInsert } | null)?.chdb;
 
   /** Insert payloads, reused: one per insert in flight (events and dead letters) is enough. */
   const payloads = new BufferPool(2);
@@ -76,32 +66,40 @@ export function createClickHouseStore(storage: Config['storage']): Store {
       chain,
       (size) => (pooled = payloads.take(size)),
     );
-    const settings = { insert_deduplication_token: dedupToken, insert_deduplicate: 1 as const };
+    const target = `${db}.${table.name}`;
     try {
-      if (chdb) {
-        // Measured: a file read FROM INFILE (tmpfs) costs chDB less CPU in isolation, but made the
-        // whole Kafka ▸ ClickHouse path 10-15% slower (bench/ingest); the in-memory insert stays.
-        await chdb.rawInsert({
-          table: `${db}.${table.name}`,
-          columns,
-          values,
-          format: 'TabSeparated',
-          settings,
-        });
+      if (files) {
+        const file = await files.take();
+        let stored = false;
+        try {
+          await file.write(values);
+          payloads.give(pooled!);
+          pooled = undefined;
+          await client.command({
+            query:
+              `INSERT INTO ${target} (${columns.join(', ')}) FROM INFILE ${quote(file.path)} ` +
+              `SETTINGS insert_deduplication_token = ${quote(dedupToken)}, insert_deduplicate = 1 ` +
+              'FORMAT TabSeparated',
+          });
+          stored = true;
+        } finally {
+          if (stored) files.give(file);
+          else files.drop(file);
+        }
       } else {
         await client.insert({
-          table: `${db}.${table.name}`,
+          table: target,
           columns: columns as [string, ...string[]],
           values: Readable.from([values]),
           format: 'TabSeparated',
-          clickhouse_settings: settings,
+          clickhouse_settings: { insert_deduplication_token: dedupToken, insert_deduplicate: 1 },
         });
+        // Only after success: a failed request may not have let go of its body yet.
+        payloads.give(pooled!);
       }
     } catch (err) {
       throw storageError(`insert into ${table.name}`, err);
     }
-    // Only after success: a failed request may not have let go of its body yet.
-    payloads.give(pooled!);
     table.form.forget(rows);
     return chain?.link.batch_seq;
   }
@@ -156,6 +154,7 @@ export function createClickHouseStore(storage: Config['storage']): Store {
       if (reader !== client) await reader.close();
       if (commander !== client) await commander.close();
       await client.close();
+      await files?.close();
     },
   };
 }

@@ -46,6 +46,21 @@ describe('an insert', () => {
     expect(Number(c!.n)).toBe(2);
     await store.close();
   });
+
+  // Embedded inserts pass through a reused file (insertFiles.ts): a batch shorter than the one
+  // before must not be followed by what is left of the longer one.
+  it('after a longer one stores its own rows only', async () => {
+    const store = await openStore(testConfig(), testLogger());
+    const at = Date.UTC(2026, 0, 1);
+    const long = Array.from({ length: 500 }, (_, i) => eventRow({ id: `long-${i}`, time: at }));
+    await store.insertEvents(long, 'batch-long');
+    await store.insertEvents([eventRow({ id: 'short-0', time: at })], 'batch-short');
+    const [c] = await store.query<{ n: number; short: number }>(
+      `SELECT count() AS n, countIf(id LIKE 'short-%') AS short FROM ${store.database}.token_events`,
+    );
+    expect({ n: Number(c!.n), short: Number(c!.short) }).toEqual({ n: 501, short: 1 });
+    await store.close();
+  });
 });
 
 describe('the dedup look-up', () => {
