@@ -19,8 +19,10 @@ export interface InsertFile {
  * statement's text, into memory of its own. Why reused: the pages of a tmpfs file are allocated when
  * first written, and on a VM that hands freed pages back to its host each costs a page fault
  * (~15 µs per 4 KiB on the 2-core reference machine). A file written afresh for every insert made
- * the whole Kafka ▸ ClickHouse path slower, not faster (measured, session 6); rewriting the same one
- * allocates nothing once it has reached the size of a batch.
+ * the whole Kafka ▸ ClickHouse path slower, not faster (measured, commit 9cc0723); rewriting the
+ * same one allocates nothing once it has reached the size of a batch. /dev/shm must hold one batch
+ * per file (Docker gives a container 64 MiB unless told `--shm-size`): when it is full, the insert
+ * fails with ENOSPC and is retried like any storage failure.
  *
  * On Linux each file is unlinked as soon as it is opened and chDB (in this process) reads it through
  * /proc/self/fd: no other process can open it by name, and a killed Choir leaves nothing behind.
