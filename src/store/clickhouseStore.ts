@@ -70,22 +70,20 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     try {
       if (files) {
         const file = await files.take();
-        let stored = false;
         try {
           await file.write(values);
           payloads.give(pooled!);
-          pooled = undefined;
           await client.command({
             query:
               `INSERT INTO ${target} (${columns.join(', ')}) FROM INFILE ${quote(file.path)} ` +
               `SETTINGS insert_deduplication_token = ${quote(dedupToken)}, insert_deduplicate = 1 ` +
               'FORMAT TabSeparated',
           });
-          stored = true;
-        } finally {
-          if (stored) files.give(file);
-          else files.drop(file);
+        } catch (err) {
+          files.drop(file);
+          throw err;
         }
+        files.give(file);
       } else {
         await client.insert({
           table: target,
