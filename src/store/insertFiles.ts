@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,8 @@ export interface InsertFile {
  * fails with ENOSPC and is retried like any storage failure.
  *
  * On Linux each file is unlinked as soon as it is opened and chDB (in this process) reads it through
- * /proc/self/fd: no other process can open it by name, and a killed Choir leaves nothing behind.
+ * /proc/self/fd: no other process can open it by name, and a killed Choir leaves nothing behind,
+ * not even a folder.
  * Elsewhere the files live in a private folder (0700) that `close()` removes.
  */
 export class InsertFiles {
@@ -46,7 +48,10 @@ export class InsertFiles {
     return file;
   }
 
-  /** Back to the pool. A file whose insert failed is dropped instead (`drop`): chDB may still read it. */
+  /**
+   * Back to the pool, once its insert has succeeded. A file whose write or insert failed is dropped
+   * instead (`drop`): what it then holds is unknown, and a fresh file costs only its first pages.
+   */
   give(file: InsertFile): void {
     const f = file as PooledFile;
     if (this.free.length < this.keep) this.free.push(f);
@@ -68,20 +73,27 @@ export class InsertFiles {
   }
 
   private async create(): Promise<PooledFile> {
-    this.folder ??= mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'choir-insert-'));
-    const name = join(this.folder, `${++this.made}.tsv`);
-    const handle = await open(name, 'wx+', 0o600);
-    let path = name;
+    this.made++;
     if (SELF_FD) {
+      // Named only until it is open: exclusive ('wx'), then unlinked; no folder to leave behind.
+      const name = join(
+        MEMORY_DIR,
+        `choir-insert-${process.pid}-${this.made}-${randomBytes(6).toString('hex')}`,
+      );
+      const handle = await open(name, 'wx+', 0o600);
       await unlink(name);
-      path = `${SELF_FD}/${handle.fd}`;
+      return new PooledFile(handle, `${SELF_FD}/${handle.fd}`);
     }
-    return new PooledFile(handle, path);
+    this.folder ??= mkdtempSync(join(MEMORY_DIR, 'choir-insert-'));
+    const name = join(this.folder, `${this.made}.tsv`);
+    return new PooledFile(await open(name, 'wx+', 0o600), name);
   }
 }
 
 /** Linux's view of this process's open files; null where there is none. */
 const SELF_FD = existsSync('/proc/self/fd') ? '/proc/self/fd' : null;
+/** Memory-backed where the system has it. */
+const MEMORY_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
 class PooledFile implements InsertFile {
   constructor(
