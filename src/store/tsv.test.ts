@@ -103,15 +103,36 @@ describe('field writers', () => {
       100,
       -1,
       -10,
+      2 ** 31 - 1,
+      2 ** 31,
+      999_999_999,
+      1_000_000_000,
+      1_000_000_007,
+      1_700_000_000_000,
       1767225600050,
       -1767225600050,
+      -0,
       Number.MAX_SAFE_INTEGER,
+      -Number.MAX_SAFE_INTEGER,
       2 ** 60,
       1.5,
       -0.25,
       1e21,
     ]) {
       expect(written(writeTsvInt, n)).toBe(String(n));
+    }
+    // Every digit count and sign, with zeros inside (the low nine digits are written zero-padded).
+    for (let digits = 1; digits <= 16; digits++) {
+      for (const n of [
+        10 ** (digits - 1),
+        10 ** digits - 1,
+        10 ** (digits - 1) + 7,
+        3 * 10 ** (digits - 1),
+      ]) {
+        if (!Number.isSafeInteger(n)) continue;
+        expect(written(writeTsvInt, n)).toBe(String(n));
+        expect(written(writeTsvInt, -n)).toBe(String(-n));
+      }
     }
   });
 });

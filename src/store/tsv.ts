@@ -58,13 +58,35 @@ export function writeTsvInt(buf: Buffer, at: number, n: number): number {
     buf[at++] = 0x2d;
     n = -n;
   }
+  if (n <= MAX_INT32) return writeDigits(buf, at, n);
+  // Past 32 bits (epoch milliseconds are 13 digits) division is floating point and ~4× slower a
+  // digit: write the top digits, then the last nine with 32-bit arithmetic.
+  const high = Math.floor(n / 1e9);
+  return writeNineDigits(buf, writeTsvInt(buf, at, high), n - high * 1e9);
+}
+
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** 0 ≤ n ≤ MAX_INT32, without leading zeros. */
+function writeDigits(buf: Buffer, at: number, n: number): number {
   let end = at + 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) end++;
+  for (let rest = n; rest >= 10; rest = (rest / 10) | 0) end++;
   for (let p = end - 1; p >= at; p--) {
-    buf[p] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+    const q = (n / 10) | 0;
+    buf[p] = 0x30 + n - q * 10;
+    n = q;
   }
   return end;
+}
+
+/** 0 ≤ n < 1e9 as exactly nine digits, zero-padded. */
+function writeNineDigits(buf: Buffer, at: number, n: number): number {
+  for (let p = at + 8; p >= at; p--) {
+    const q = (n / 10) | 0;
+    buf[p] = 0x30 + n - q * 10;
+    n = q;
+  }
+  return at + 9;
 }
 
 /** An Array(String) field: `['a','b']`, elements escaped as strings. */
