@@ -14,8 +14,11 @@ export function createValidator(): Validator {
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   ajv.addFormat('ip', (s: string) => isIP(s) !== 0);
   ajv.addFormat('cidr', isCidr);
-  const check = ajv.compile<TokenEvent>(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')));
+  const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema;
+  const whole = ajv.compile<TokenEvent>(schema);
+  const byType = new Map([...typeSchemas(schema)].map(([type, s]) => [type, ajv.compile<TokenEvent>(s)]));
   return (value) => {
+    const check = byType.get((value as { type?: unknown } | null)?.type as string) ?? whole;
     if (check(value)) {
       const time = Date.parse(value.time);
       const outOfRange = timeOutOfRange(value, time);
@@ -23,6 +26,35 @@ export function createValidator(): Validator {
     }
     return { ok: false, reason: explain(check.errors ?? []) };
   };
+}
+
+type JsonSchema = {
+  $id?: string;
+  allOf?: { if?: { properties?: { type?: { const?: unknown } } } }[];
+};
+
+/**
+ * The schema as it applies to each event type: its `allOf` with only that type's `if type = X then
+ * …` rules, the other types' dropped. For an event of that type the verdict and the errors are the
+ * whole schema's (the other `if`s fail, so their `then`s do not apply); an event of no known type
+ * is checked against the whole schema. Cheaper: ajv allocates an error object for every `if` that
+ * fails, three an event, about a third of what validating a valid event allocated.
+ */
+function typeSchemas(schema: JsonSchema): Map<string, JsonSchema> {
+  const out = new Map<string, JsonSchema>();
+  const rules = schema.allOf ?? [];
+  const typeOf = (rule: (typeof rules)[number]) => rule.if?.properties?.type?.const;
+  for (const rule of rules) {
+    const type = typeOf(rule);
+    if (typeof type !== 'string') continue;
+    out.set(type, {
+      ...schema,
+      // ajv keys compiled schemas by id.
+      $id: `${schema.$id ?? 'event'}?type=${type}`,
+      allOf: rules.filter((r) => r === rule || typeOf(r) === undefined),
+    });
+  }
+  return out;
 }
 
 /**
