@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ChoirError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import type { DeadLetter, EventRow, Store } from '../store/store.js';
-import { Batcher } from './batcher.js';
+import { Batcher, timeRanges } from './batcher.js';
 
 /** An in-memory Store (unit tests only): keeps rows, can fail on demand. */
 function memoryStore() {
@@ -33,8 +33,10 @@ function memoryStore() {
       dead.push(...rows);
       return undefined;
     },
-    async storedEventIds(ids) {
-      const have = new Set(events.map((e) => e.id));
+    async storedEventIds(ids, ranges) {
+      // As ClickHouse does: only events with a time in one of the ranges are looked at.
+      const inRanges = (t: number) => ranges.some((r) => t >= r.from && t <= r.to);
+      const have = new Set(events.filter((e) => inRanges(e.time)).map((e) => e.id));
       return new Set(ids.filter((id) => have.has(id)));
     },
     async storedDeadLetterIds(ids) {
@@ -109,6 +111,21 @@ describe('Batcher', () => {
     expect(r2).toEqual({ stored: 1, duplicates: 1, deadLettered: 0 });
     expect(await b.write([row('b')])).toEqual({ stored: 0, duplicates: 1, deadLettered: 0 });
     expect(m.events.map((e) => e.id).sort()).toEqual(['a', 'b']);
+  });
+
+  it('finds every repeat of a batch whose writers lie far apart in event time', async () => {
+    const m = memoryStore();
+    const b = batcher(m.store);
+    const partitions = (at: number) => [
+      [row(`a${at}`, 1_000 + at), row(`b${at}`, 1_010 + at)],
+      [row(`c${at}`, 900_000 + at), row(`d${at}`, 900_500 + at)],
+    ];
+    for (const events of partitions(0)) b.write(events);
+    await b.flush();
+    // Redelivered, together with new events between and beyond them.
+    const again = await Promise.all([...partitions(0), [row('new', 500_000)]].map((e) => b.write(e)));
+    expect(again.map((r) => r.duplicates)).toEqual([2, 2, 0]);
+    expect(m.events).toHaveLength(5);
   });
 
   it('retries a failing insert and resolves only once it is stored', async () => {
@@ -252,5 +269,29 @@ describe('Batcher onStored', () => {
     ]);
     await b.close();
     await Promise.all([first, second]);
+  });
+});
+
+describe('timeRanges()', () => {
+  const at = (...times: number[]) => times.map((time) => ({ time }));
+
+  it('gives each group its span, joining those that overlap', () => {
+    expect(timeRanges([at(5, 1, 3), [], at(2, 8), at(20, 30), at(25)])).toEqual([
+      { from: 1, to: 8 },
+      { from: 20, to: 30 },
+    ]);
+  });
+
+  it('past 16 ranges closes the smallest gaps, still covering every event', () => {
+    // 40 single events; gaps of 1,000 except every tenth, 100,000 wide.
+    const times: number[] = [];
+    for (let i = 0, t = 0; i < 40; i++, t += i % 10 === 0 ? 100_000 : 1_000) times.push(t);
+    const ranges = timeRanges(times.map((t) => at(t)));
+    expect(ranges).toHaveLength(16);
+    for (const t of times) expect(ranges.filter((r) => t >= r.from && t <= r.to)).toHaveLength(1);
+    // The three wide gaps are kept apart.
+    for (const wide of [9, 19, 29]) {
+      expect(ranges.some((r) => r.from <= times[wide]! && r.to >= times[wide + 1]!)).toBe(false);
+    }
   });
 });

@@ -10,7 +10,7 @@ import { BufferPool } from './bufferPool.js';
 import type { ChainStamp } from './chain.js';
 import { type ChainedTable, DEAD_LETTERS_TABLE, EVENTS_TABLE } from './chainedTables.js';
 import { InsertFiles } from './insertFiles.js';
-import type { DeadLetter, EventRow, Store } from './store.js';
+import type { DeadLetter, EventRow, Store, TimeRange } from './store.js';
 import { insertColumns, insertPayload } from './tsv.js';
 
 /** Open ClickHouse: embedded chDB on `storage.data_dir`, or the server at `storage.clickhouse_url`. */
@@ -128,9 +128,9 @@ export function createClickHouseStore(storage: Config['storage']): Store {
     prepareEvents(rows) {
       for (const r of rows) EVENTS_TABLE.form.bytes(r);
     },
-    async storedEventIds(ids, fromMs, toMs) {
-      if (ids.length === 0) return new Set();
-      const rows = await query<{ id: string }>(storedIdsQuery(db, ids, fromMs, toMs));
+    async storedEventIds(ids, ranges) {
+      if (ids.length === 0 || ranges.length === 0) return new Set();
+      const rows = await query<{ id: string }>(storedIdsQuery(db, ids, ranges));
       return new Set(rows.map((r) => r.id));
     },
     async storedDeadLetterIds(ids) {
@@ -167,17 +167,22 @@ function chdbClient(connection: unknown): ClickHouseClient {
 }
 
 /**
- * Which of `ids` are stored with a time in [fromMs, toMs]. Ids go inline rather than as a parameter:
- * a server caps URL parameters far below a batch. The time range goes first (PREWHERE), and the
+ * Which of `ids` are stored with a time in one of `ranges`. Ids go inline rather than as a parameter:
+ * a server caps URL parameters far below a batch. The time ranges go first (PREWHERE), and the
  * `ids_by_time` projection (migration 7) holds ids sorted by time, so only the rows of the batch's
- * range are read, however many the hours around it hold. The id bloom filter finds a few ids fast;
- * a batch of thousands hits nearly every granule, and checking each granule's filter for every id
- * then costs more than reading the ids.
+ * ranges are read, however many the hours around them hold. The id bloom filter finds a few ids
+ * fast; a batch of thousands hits nearly every granule, and checking each granule's filter for
+ * every id then costs more than reading the ids.
  */
-export function storedIdsQuery(db: string, ids: string[], fromMs: number, toMs: number): string {
+export function storedIdsQuery(db: string, ids: string[], ranges: readonly TimeRange[]): string {
+  const inRanges = ranges
+    .map(
+      ({ from, to }) =>
+        `(time >= fromUnixTimestamp64Milli(${Math.floor(from)}, 'UTC') AND time <= fromUnixTimestamp64Milli(${Math.ceil(to)}, 'UTC'))`,
+    )
+    .join(' OR ');
   return `SELECT id FROM ${db}.token_events
-         PREWHERE time >= fromUnixTimestamp64Milli(${Math.floor(fromMs)}, 'UTC')
-              AND time <= fromUnixTimestamp64Milli(${Math.ceil(toMs)}, 'UTC')
+         PREWHERE ${inRanges}
          WHERE id IN (${idSet(ids)})
          ${ids.length > MANY_IDS ? 'SETTINGS use_skip_indexes = 0' : ''}`;
 }

@@ -10,6 +10,12 @@ export interface Origin {
   offset: number;
 }
 
+/** A span of event time in epoch ms, both ends included. */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
 /** A stored event with its origin, as written to `token_events`. */
 export interface EventRow extends StoredEvent {
   ingest_source: string;
@@ -48,8 +54,8 @@ export interface Store {
    * still running in ClickHouse. Purely a head start: insertEvents gives the same result without it.
    */
   prepareEvents?(rows: EventRow[]): void;
-  /** Which of these event ids are already stored (events whose time lies in [fromMs, toMs]). */
-  storedEventIds(ids: string[], fromMs: number, toMs: number): Promise<Set<string>>;
+  /** Which of these event ids are already stored, looking only at events whose time lies in `ranges`. */
+  storedEventIds(ids: string[], ranges: readonly TimeRange[]): Promise<Set<string>>;
   storedDeadLetterIds(ids: string[]): Promise<Set<string>>;
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   command(sql: string, params?: Record<string, unknown>): Promise<void>;

@@ -82,16 +82,39 @@ describe('the dedup look-up', () => {
     await store.command(`OPTIMIZE TABLE ${db}.token_events FINAL`);
     // A batch of 2,000 ids over one minute, half stored.
     const ids = Array.from({ length: 2_000 }, (_, i) => `evt-${99_000 + i}`);
-    const sql = storedIdsQuery(db, ids, hour + 99_000 * 30, hour + 101_000 * 30);
-    expect(await store.storedEventIds(ids, hour + 99_000 * 30, hour + 101_000 * 30)).toHaveProperty(
-      'size',
-      1_000,
+    const range = { from: hour + 99_000 * 30, to: hour + 101_000 * 30 };
+    expect(await store.storedEventIds(ids, [range])).toHaveProperty('size', 1_000);
+    const one = await granulesRead(store, storedIdsQuery(db, ids, [range]));
+    expect(one.of).toBeGreaterThanOrEqual(10);
+    expect(one.read).toBeLessThanOrEqual(2);
+
+    // A batch from two partitions far apart in event time: 500 ids near the start, 500 near the
+    // end, all stored. Only the granules of the two ranges are read, not all those between them.
+    const early = Array.from({ length: 500 }, (_, i) => `evt-${1_000 + i}`);
+    const late = Array.from({ length: 500 }, (_, i) => `evt-${98_000 + i}`);
+    const ranges = [
+      { from: hour + 1_000 * 30, to: hour + 1_499 * 30 },
+      { from: hour + 98_000 * 30, to: hour + 98_499 * 30 },
+    ];
+    expect(await store.storedEventIds([...early, ...late], ranges)).toHaveProperty('size', 1_000);
+    const two = await granulesRead(store, storedIdsQuery(db, [...early, ...late], ranges));
+    expect(two.read).toBeLessThanOrEqual(4);
+    // One range over both would read all of them.
+    const spanning = await granulesRead(
+      store,
+      storedIdsQuery(db, [...early, ...late], [{ from: ranges[0]!.from, to: ranges[1]!.to }]),
     );
-    const plan = (await store.query<{ explain: string }>(`EXPLAIN indexes = 1 ${sql}`)).map((r) => r.explain);
-    expect(plan.join('\n')).toContain('ReadFromMergeTree (ids_by_time)');
-    const granules = plan.map((l) => /Granules: (\d+)\/(\d+)/.exec(l)).find((m) => m !== null);
-    expect(Number(granules![2])).toBeGreaterThanOrEqual(10);
-    expect(Number(granules![1])).toBeLessThanOrEqual(2);
+    expect(spanning.read).toBeGreaterThanOrEqual(two.of - 1);
+    // An id outside every range is not looked for.
+    expect(await store.storedEventIds(['evt-50000'], ranges)).toHaveProperty('size', 0);
     await store.close();
   });
 });
+
+/** Granules the look-up reads from the ids_by_time projection, and how many the projection has. */
+async function granulesRead(store: Store, sql: string): Promise<{ read: number; of: number }> {
+  const plan = (await store.query<{ explain: string }>(`EXPLAIN indexes = 1 ${sql}`)).map((r) => r.explain);
+  expect(plan.join('\n')).toContain('ReadFromMergeTree (ids_by_time)');
+  const granules = plan.map((l) => /Granules: (\d+)\/(\d+)/.exec(l)).find((m) => m !== null);
+  return { read: Number(granules![1]), of: Number(granules![2]) };
+}
