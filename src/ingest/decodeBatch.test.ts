@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeEvent } from '../../test/support/generate.js';
 import { decodersFor } from '../events/decoders.js';
 import { EVENTS_TABLE } from '../store/chainedTables.js';
-import { adoptReply, decodeRequest, packRequest } from './decodeBatch.js';
+import { adoptReply, batchRecords, decodeRequest, packRequest } from './decodeBatch.js';
 import { toRows } from './toRows.js';
 
 const decoderFor = decodersFor('decode-batch-test-key');
@@ -47,5 +47,18 @@ describe('decode batch (what a decode worker does)', () => {
   it('refuses a format it has no decoder for, naming it', () => {
     const { request } = packRequest('nope', { source: 'x', partition: 0, offsets: [1], values: [null] }, 0);
     expect(() => decodeRequest(request, decoderFor)).toThrow('no decoder for format "nope"');
+  });
+
+  it('decodes record bytes as Buffer#toString does: a BOM kept, invalid UTF-8 replaced', () => {
+    const values = [
+      Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]),
+      Buffer.from([0xff, 0xfe, 0x41]),
+      Buffer.from([0xe2, 0x82]),
+      Buffer.from('héllo 😀'),
+      Buffer.from([0xed, 0xa0, 0x80]),
+    ];
+    const records = batchRecords({ source: 's', partition: 0, offsets: [1, 2, 3, 4, 5], values });
+    expect(records.map((r) => r.text)).toEqual(values.map((v) => v.toString('utf8')));
+    expect(records[0]!.text.charCodeAt(0)).toBe(0xfeff);
   });
 });
