@@ -36,4 +36,12 @@ describe('createValidator()', () => {
     );
     expect(reason(null)).toBe('the event must be an object');
   });
+
+  it('counts string lengths in characters, as JSON Schema does, not in UTF-16 units', () => {
+    // "id" allows 128 characters; 100 emoji are 200 UTF-16 units, past the fast path's count.
+    const event = (id: string) => ({ id, type: 'token.revoked', time, token: { id: 't' } });
+    expect(reason(event('😀'.repeat(100)))).toBe('ok');
+    expect(reason(event('😀'.repeat(129)))).toBe('"id" must NOT have more than 128 characters');
+    expect(reason(event(''))).toMatch(/^"id" must NOT have fewer than 1 characters/);
+  });
 });
