@@ -143,6 +143,24 @@ describe('ReorderBuffer with per-source watermarks', () => {
     expect(buffer.late).toBe(0);
   });
 
+  it('stops waiting at startup once every assigned partition has reported', () => {
+    let now = 0;
+    const buffer = new ReorderBuffer<Ev>({ lateness: 0, sourceOf, startupMs: 3_000, now: () => now });
+    const of3 = (p: number) => [{ ...progress(p, false)[0]!, assigned: 3 }];
+    expect(buffer.push([at(0, 100), at(0, 200)], of3(0))).toEqual([]);
+    now = 100;
+    expect(buffer.push([at(1, 50), at(1, 150)], of3(1))).toEqual([]);
+    now = 200;
+    // All three heard of, well before 3 s: released up to the slowest partition (at 150), in
+    // order, the third partition's early event first.
+    expect(ids(buffer.push([at(2, 20), at(2, 300)], of3(2)))).toEqual([
+      'p2-000020',
+      'p1-000050',
+      'p0-000100',
+    ]);
+    expect(buffer.late).toBe(0);
+  });
+
   it('is not held back by a partition that reached its end, nor by one silent for idleMs', () => {
     let now = 0;
     const buffer = new ReorderBuffer<Ev>({

@@ -34,7 +34,8 @@ export interface ReorderBufferOptions<T> {
   /**
    * After the first tracked source appears, nothing is released for this long (wall clock): the
    * other partitions' first batches, stored a flush or two later, must be known before the
-   * watermark moves. Default 3 s.
+   * watermark moves. Default 3 s; over as soon as as many sources have reported as the consumer
+   * was assigned partitions (SourceProgress.assigned).
    */
   startupMs?: number;
   now?: () => number;
@@ -77,6 +78,8 @@ export class ReorderBuffer<T extends Timed> {
   private lastPush = Number.NEGATIVE_INFINITY;
   /** When the first tracked source appeared. */
   private firstSource = Number.NaN;
+  /** Sources the caller has (its latest SourceProgress.assigned); 0 when it never said. */
+  private expected = 0;
   private lateCount = 0;
   private overCap = false;
   private readonly lateness: number;
@@ -126,6 +129,7 @@ export class ReorderBuffer<T extends Timed> {
     this.lastPush = now;
     if (pending !== undefined) this.learnPending(pending);
     for (const p of progress) {
+      if (p.assigned !== undefined) this.expected = p.assigned;
       const key = sourceKey(p.source, p.partition);
       const s = this.sources.get(key);
       if (Number.isNaN(this.firstSource)) this.firstSource = now;
@@ -179,7 +183,8 @@ export class ReorderBuffer<T extends Timed> {
       return this.drain();
     }
     // Starting: partitions not heard of yet may hold older events than those heard of.
-    if (now - this.firstSource < (this.options.startupMs ?? 3_000)) return [];
+    const allHeard = this.expected > 0 && this.sources.size >= this.expected;
+    if (now - this.firstSource < (this.options.startupMs ?? 3_000) && !allHeard) return [];
     let min = Number.POSITIVE_INFINITY;
     for (const [key, s] of this.sources) {
       const silent = now - s.seen;

@@ -59,6 +59,11 @@ export interface SourceProgress {
   partition: number;
   /** Its batch reached the end of the partition as the broker knew it then. */
   caughtUp: boolean;
+  /**
+   * How many partitions (of every topic) the consumer was assigned as of the batch: once that many
+   * have reported, detection knows where each one is in event time and stops its startup wait.
+   */
+  assigned?: number;
 }
 
 interface Waiter {

@@ -12,6 +12,8 @@ export interface KafkaMessageBatch {
   messages: { offset: string; value: Buffer | null }[];
   /** The partition's end (next offset to be written) when the batch was fetched. */
   highWatermark?: string;
+  /** Partitions (of every subscribed topic) assigned to this consumer when the batch was handed over. */
+  assigned?: number;
 }
 
 export interface BatchControl {
@@ -79,6 +81,10 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
     heartbeatInterval: 3_000,
   });
   let stopping = false;
+  let assigned: number | undefined;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assigned = Object.values(payload.memberAssignment).reduce((n, partitions) => n + partitions.length, 0);
+  });
   const commits = offsetCommitter(consumer, log);
 
   /**
@@ -125,6 +131,7 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
               partition: batch.partition,
               messages: batch.messages,
               highWatermark: batch.highWatermark,
+              assigned,
             },
             { heartbeat, isCurrent: () => isRunning() && !isStale() && !stopping },
           );

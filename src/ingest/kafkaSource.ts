@@ -44,7 +44,12 @@ export function startKafkaSource(opts: {
     const caughtUp =
       batch.highWatermark === undefined ||
       (last !== undefined && BigInt(last) + 1n >= BigInt(batch.highWatermark));
-    const progress = { source: `kafka:${batch.topic}`, partition: batch.partition, caughtUp };
+    const progress = {
+      source: `kafka:${batch.topic}`,
+      partition: batch.partition,
+      caughtUp,
+      assigned: batch.assigned,
+    };
     const durable = opts.batcher.write(rows.events, rows.deadLetters, progress).then((receipt) => {
       stats.batches++;
       stats.stored += receipt.stored;

@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, serve } from '../../src/index.js';
+import { createKafkaConsumer } from '../../src/ingest/kafkaClient.js';
 import type { Store } from '../../src/store/store.js';
 import { makeEvent, makeLine } from '../support/generate.js';
-import { brokers, fillTopic, offsets, produce, testKafka, uniqueName } from '../support/kafka.js';
+import {
+  brokers,
+  createTopic,
+  fillTopic,
+  offsets,
+  produce,
+  testKafka,
+  uniqueName,
+} from '../support/kafka.js';
 import { testConfig, testLogger, waitFor } from '../support/store.js';
 
 const TOTAL = 100_000;
@@ -122,5 +131,37 @@ describe('Kafka ▸ ClickHouse (real broker, real chDB)', () => {
       await running.stop();
       await freshStore.close();
     }
+  });
+});
+
+describe('the Kafka client', () => {
+  it('tells each batch how many partitions the consumer is assigned (detection stops its startup wait on it)', async () => {
+    const topic = uniqueName('choir-assigned');
+    await createTopic(topic, 3);
+    await produce(
+      topic,
+      30,
+      (i) => JSON.stringify(makeEvent(i)),
+      (i) => `key-${i}`,
+    );
+    const consumer = createKafkaConsumer({
+      brokers: brokers(),
+      clientId: 'choir-test',
+      groupId: uniqueName('choir-assigned-group'),
+      topics: [topic],
+      logger: testLogger(),
+    });
+    const assigned: (number | undefined)[] = [];
+    let messages = 0;
+    await new Promise<void>((resolve) => {
+      void consumer.run(async (batch) => {
+        assigned.push(batch.assigned);
+        messages += batch.messages.length;
+        if (messages >= 30) resolve();
+        return { durable: Promise.resolve() };
+      });
+    });
+    await consumer.stop();
+    expect(new Set(assigned)).toEqual(new Set([3]));
   });
 });
