@@ -273,20 +273,23 @@ describe('Batcher onStored', () => {
 });
 
 describe('timeRanges()', () => {
-  const at = (...times: number[]) => times.map((time) => ({ time }));
+  const span = (from: number, to = from) => ({ from, to });
 
-  it('gives each group its span, joining those that overlap', () => {
-    expect(timeRanges([at(5, 1, 3), [], at(2, 8), at(20, 30), at(25)])).toEqual([
+  it("joins the writers' spans that overlap, in time order", () => {
+    const spans = [span(1, 5), span(20, 30), span(2, 8), span(25)];
+    expect(timeRanges(spans)).toEqual([
       { from: 1, to: 8 },
       { from: 20, to: 30 },
     ]);
+    // The writers' own spans are left as they were.
+    expect(spans[0]).toEqual({ from: 1, to: 5 });
   });
 
   it('past 16 ranges closes the smallest gaps, still covering every event', () => {
     // 40 single events; gaps of 1,000 except every tenth, 100,000 wide.
     const times: number[] = [];
     for (let i = 0, t = 0; i < 40; i++, t += i % 10 === 0 ? 100_000 : 1_000) times.push(t);
-    const ranges = timeRanges(times.map((t) => at(t)));
+    const ranges = timeRanges(times.map((t) => span(t)));
     expect(ranges).toHaveLength(16);
     for (const t of times) expect(ranges.filter((r) => t >= r.from && t <= r.to)).toHaveLength(1);
     // The three wide gaps are kept apart.

@@ -70,6 +70,8 @@ interface Waiter {
   events: EventRow[];
   deadLetters: DeadLetter[];
   progress?: SourceProgress;
+  /** Event times of its events; undefined when it wrote none. */
+  times?: TimeRange;
   resolve(r: Receipt): void;
   reject(e: unknown): void;
 }
@@ -116,15 +118,20 @@ export class Batcher {
 
   write(events: EventRow[], deadLetters: DeadLetter[] = [], progress?: SourceProgress): Promise<Receipt> {
     if (this.closed) return Promise.reject(new Error('batcher is closed'));
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
     for (const e of events) {
-      if (e.time < this.bufferedMin) this.bufferedMin = e.time;
-      if (e.time > this.acceptedMax) this.acceptedMax = e.time;
+      if (e.time < from) from = e.time;
+      if (e.time > to) to = e.time;
     }
+    const times = events.length > 0 ? { from, to } : undefined;
+    if (from < this.bufferedMin) this.bufferedMin = from;
+    if (to > this.acceptedMax) this.acceptedMax = to;
     // Encoded (and hashed) write by write, ahead of the insert: a batch's worth at flush time ran
     // ~50 ms at once and held back the next insert that much whenever it came due meanwhile.
     this.opts.store.prepareEvents?.(events);
     const stored = new Promise<Receipt>((resolve, reject) => {
-      this.waiters.push({ events, deadLetters, progress, resolve, reject });
+      this.waiters.push({ events, deadLetters, progress, times, resolve, reject });
       const n = events.length + deadLetters.length;
       this.buffered += n;
       this.unstored += n;
@@ -255,7 +262,7 @@ export class Batcher {
     const found = Promise.all([
       store.storedEventIds(
         batch.events.map((e) => e.id),
-        timeRanges(batch.waiters.map((w) => w.events)),
+        timeRanges(batch.waiters.flatMap((w) => (w.times ? [w.times] : []))),
       ),
       store.storedDeadLetterIds(batch.deadLetters.map((d) => d.id)),
     ]);
@@ -345,24 +352,13 @@ const RECENT_BATCHES = 8;
 const MAX_RANGES = 16;
 
 /**
- * The event times of some groups of events (one per writer: a Kafka partition's batch, an HTTP
- * request), as a few ranges. Partitions read in chunks lie far apart in event time, and one range
- * over all of them made a look-up read every stored id between them: ~2.5× the rows in bench/ingest.
- * Overlapping ranges are joined; past MAX_RANGES, the closest ones too.
+ * The event-time spans of a batch's writers (a Kafka partition's batch, an HTTP request) as a few
+ * ranges. Partitions read in chunks lie far apart in event time, and one range over all of them made
+ * a look-up read every stored id between them: ~2.5× the rows in bench/ingest. Overlapping spans
+ * are joined; past MAX_RANGES, the closest ones too.
  */
-export function timeRanges(groups: readonly (readonly { time: number }[])[]): TimeRange[] {
-  const spans: TimeRange[] = [];
-  for (const events of groups) {
-    if (events.length === 0) continue;
-    let from = Number.POSITIVE_INFINITY;
-    let to = Number.NEGATIVE_INFINITY;
-    for (const e of events) {
-      if (e.time < from) from = e.time;
-      if (e.time > to) to = e.time;
-    }
-    spans.push({ from, to });
-  }
-  spans.sort((a, b) => a.from - b.from);
+export function timeRanges(writerSpans: readonly TimeRange[]): TimeRange[] {
+  const spans = [...writerSpans].sort((a, b) => a.from - b.from);
   const joined: TimeRange[] = [];
   for (const s of spans) {
     const last = joined.at(-1);
