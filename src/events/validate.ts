@@ -63,9 +63,9 @@ type JsonSchema = {
 
 /**
  * The schema as it applies to each event type: its `allOf` with only that type's `if type = X then
- * …` rules, the other types' dropped. For an event of that type the verdict and the errors are the
- * whole schema's (the other `if`s fail, so their `then`s do not apply); an event of no known type
- * is checked against the whole schema. Cheaper: ajv allocates an error object for every `if` that
+ * …` rules, the other types' dropped. For an event of that type the verdict is the whole schema's
+ * (the other `if`s fail, so their `then`s do not apply); an event of no known type goes to the whole
+ * schema only. Cheaper: ajv allocates an error object for every `if` that
  * fails, three an event, about a third of what validating a valid event allocated.
  */
 function typeSchemas(schema: JsonSchema): Map<string, JsonSchema> {
