@@ -72,6 +72,12 @@ export interface StoredEvent {
 }
 
 /**
+ * The slot on a row where storage keeps the row's encoded line (store/canonicalForm.ts). normalise
+ * declares it on every row it makes, so that V8 keeps it inside the object with the other fields.
+ */
+export const ROW_ENCODING: unique symbol = Symbol('row encoding');
+
+/**
  * Stored times are epoch milliseconds with 13 digits, the range ClickHouse's DateTime64(3) reads
  * back exactly from Choir's inserts: 2001-09-09 to 2286-11-20.
  */

@@ -1,4 +1,4 @@
-import { LATEST_STORABLE_MS, type StoredEvent, type TokenEvent } from './contract.js';
+import { LATEST_STORABLE_MS, ROW_ENCODING, type StoredEvent, type TokenEvent } from './contract.js';
 
 const KNOWN_TOP = new Set([
   'id',
@@ -25,6 +25,8 @@ const KNOWN_REQUEST = new Set([
   'status',
 ]);
 const EMPTY: string[] = [];
+/** The attributes of every event that has none: shared, so frozen. */
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({});
 
 /**
  * Flatten a valid contract-v1 event into the stored row. Unknown fields land in `attributes`, never
@@ -33,7 +35,7 @@ const EMPTY: string[] = [];
 export function normalise(e: TokenEvent, raw: string, time = Date.parse(e.time)): StoredEvent {
   const t = e.token;
   const r = e.request;
-  let attributes = e.attributes ?? {};
+  let attributes = e.attributes ?? NO_ATTRIBUTES;
   const extra = unknownFields(e);
   if (extra) attributes = { ...attributes, ...extra };
   let expiresAt = t?.expires_at ? Date.parse(t.expires_at) : null;
@@ -42,7 +44,11 @@ export function normalise(e: TokenEvent, raw: string, time = Date.parse(e.time))
     attributes = { ...attributes, 'token.expires_at': t!.expires_at! };
     expiresAt = null;
   }
-  return {
+  // Rows live for a while (batch, insert, detection), so the GC copies and marks them: each one
+  // object, without a separate property array. Hence the fields toRows stamps and the slot of the
+  // row's encoding are declared here (added later, they go to a property array of their own), and
+  // as undefined (declared as numbers, every row would get a box of its own for ingested_at).
+  const row = {
     id: e.id,
     type: e.type,
     time,
@@ -67,7 +73,13 @@ export function normalise(e: TokenEvent, raw: string, time = Date.parse(e.time))
     source: e.source ?? '',
     attributes,
     raw,
+    ingest_source: undefined,
+    ingest_partition: undefined,
+    ingest_offset: undefined,
+    ingested_at: undefined,
+    [ROW_ENCODING]: undefined,
   };
+  return row;
 }
 
 function unknownFields(e: TokenEvent): Record<string, string> | null {

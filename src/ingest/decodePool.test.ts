@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../../test/support/generate.js';
+import { rowFields } from '../../test/support/rowFields.js';
 import { createLogger } from '../logger.js';
 import { EVENTS_TABLE } from '../store/chainedTables.js';
 import { createDecodePool } from './decodePool.js';
@@ -26,7 +27,7 @@ describe('decode pool', () => {
       Promise.all(batches.map((b) => threaded.decode('choir', b))),
       Promise.all(batches.map((b) => inline.decode('choir', b))),
     ]);
-    expect(fromWorkers).toEqual(onMain);
+    expect(fromWorkers.map(rowFields)).toEqual(onMain.map(rowFields));
     for (const [i, rows] of fromWorkers.entries()) {
       expect(rows.events.map((e) => e.id)).toEqual([`evt-${100 * i}`]);
       expect(rows.deadLetters).toHaveLength(2);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { ROW_ENCODING } from '../events/contract.js';
 import { canonicalForm } from './canonicalForm.js';
 
 interface Sample {
@@ -75,6 +76,19 @@ describe('canonicalForm()', () => {
     expect(form.line(sample({ id: 'changed' }))).not.toBe(first);
     form.forget([row]);
     expect(form.line(row)).toBe(form.line(sample({ id: 'changed' })));
+  });
+
+  it('never hands a copy of a row, or another form, the encoding remembered for the original', () => {
+    // Rows from normalise declare the slot as an ordinary (enumerable) property, so a spread copies it.
+    const row = { ...sample(), [ROW_ENCODING]: undefined };
+    const line = form.line(row);
+    const copy = { ...row, id: 'copied' };
+    expect(copy[ROW_ENCODING]).toBeDefined();
+    expect(form.line(copy)).toBe(form.line(sample({ id: 'copied' })));
+    expect(form.line(row)).toBe(line);
+    const idOnly = canonicalForm<Sample>([{ name: 'id', kind: 'string' }]);
+    expect(idOnly.line(row)).toBe('e1');
+    expect(form.line(row)).toBe(line);
   });
 
   it('gives the SQL for the same digest: formatRowNoNewline over the columns, times as epoch ms', () => {

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { ROW_ENCODING } from '../events/contract.js';
 import {
   TSV_NUMBER_BOUND,
   tsvArrayBound,
@@ -81,6 +82,9 @@ const sha256: (data: Buffer) => string =
     : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 interface Encoded {
+  /** The row and form it was made for: a copy of the row (`{...row}`) carries the slot along. */
+  row: object;
+  form: object;
   bytes: Buffer;
   digest: string | null;
 }
@@ -101,12 +105,15 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
   const names = columns.map((c) => c.name);
   // Rows are immutable once decoded; the batcher encodes a batch ahead of its insert (while the
   // previous insert runs), and the writer and the store then find the work done. The encoding rides
-  // on the row itself, under a hidden key: a WeakMap of every row in flight cost the GC far more.
-  const key = Symbol(`canonical form of ${names[0]}…`);
-  type Carrier = Record<symbol, Encoded | undefined>;
-  const keep = (row: Row, e: Encoded) => {
-    if (key in row) (row as Carrier)[key] = e;
-    else Object.defineProperty(row, key, { value: e, writable: true, enumerable: false });
+  // on the row itself, in its ROW_ENCODING slot: a WeakMap of every row in flight cost the GC far
+  // more. normalise declares the slot; on other rows it is added, hidden from spreads and keys.
+  const self = {};
+  type Carrier = { [ROW_ENCODING]?: Encoded };
+  const keep = (row: Row, bytes: Buffer, digest: string | null): Encoded => {
+    const e: Encoded = { row, form: self, bytes, digest };
+    if (ROW_ENCODING in row) (row as Carrier)[ROW_ENCODING] = e;
+    else Object.defineProperty(row, ROW_ENCODING, { value: e, writable: true, enumerable: false });
+    return e;
   };
 
   const writer = compileRowWriter<Row>(columns);
@@ -124,12 +131,8 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
   };
 
   const encoded = (row: Row): Encoded => {
-    let e = (row as Carrier)[key];
-    if (!e) {
-      e = { bytes: encodeRow(row), digest: null };
-      keep(row, e);
-    }
-    return e;
+    const e = (row as Carrier)[ROW_ENCODING];
+    return e !== undefined && e.row === row && e.form === self ? e : keep(row, encodeRow(row), null);
   };
   const digest = (row: Row) => {
     const e = encoded(row);
@@ -145,10 +148,10 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
     digest,
     digests: (rows) => rows.map(digest),
     remember(row, bytes, digest) {
-      keep(row, { bytes, digest });
+      keep(row, bytes, digest);
     },
     forget(rows) {
-      for (const r of rows) if ((r as Carrier)[key]) (r as Carrier)[key] = undefined;
+      for (const r of rows) if ((r as Carrier)[ROW_ENCODING]) (r as Carrier)[ROW_ENCODING] = undefined;
     },
     sqlDigest: `SHA256(formatRowNoNewline('TabSeparated', ${columns.map(sqlField).join(', ')}))`,
   };
