@@ -104,6 +104,7 @@ export async function serve(config: Config, logger: Logger, deps: { store?: Stor
       logger,
       // Room for the batch being inserted, the next one being encoded and fetches decoded meanwhile.
       maxPendingRows: config.ingest.batch_rows * 4,
+      maxPartitionSkewMs: config.kafka.max_partition_skew_ms,
       decode: (topic, batch) => pool.decode(config.kafka.formats[topic] ?? 'choir', batch),
     });
     await source.started;

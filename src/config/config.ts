@@ -44,6 +44,11 @@ export interface Config {
     client_id: string;
     /** Adapter per topic (`choir` = contract v1); topics not listed use `choir`. */
     formats: Record<string, string>;
+    /**
+     * Event time a partition may read ahead of the slowest one still catching up before it waits
+     * for it (ingest/partitionAlignment.ts); 0 = never waits.
+     */
+    max_partition_skew_ms: number;
   };
   http: {
     enabled: boolean;
@@ -100,7 +105,14 @@ export const DEFAULT_CONFIG: Config = {
     // rest. On 2 cores a worker only adds the cost of passing rows between threads (bench/ingest).
     decode_workers: Math.max(0, Math.min(4, availableParallelism() - 2)),
   },
-  kafka: { brokers: [], topics: ['choir.events'], group_id: 'choir', client_id: 'choir', formats: {} },
+  kafka: {
+    brokers: [],
+    topics: ['choir.events'],
+    group_id: 'choir',
+    client_id: 'choir',
+    formats: {},
+    max_partition_skew_ms: 60_000,
+  },
   http: { enabled: true, host: '127.0.0.1', port: 8080, max_body_bytes: 10 * 1024 * 1024, api_keys: [] },
   security: { fingerprint_key: '', chain_key: '' },
   detect: {
@@ -321,6 +333,7 @@ function validate(t: Tree): Config {
       group_id: str(k.group_id, 'kafka.group_id'),
       client_id: str(k.client_id, 'kafka.client_id'),
       formats: formats as Record<string, string>,
+      max_partition_skew_ms: int(k.max_partition_skew_ms, 'kafka.max_partition_skew_ms', 0, 7 * 86_400_000),
     },
     http: {
       enabled: h.enabled === true || h.enabled === 'true',

@@ -33,6 +33,9 @@ export interface KafkaConsumerPort {
   ): Promise<void>;
   /** Stop fetching, wait for accepted batches to become durable and commit them, then leave the group. */
   stop(): Promise<void>;
+  /** Stop fetching a partition until resumed; a batch of it already fetched still arrives. */
+  pause(topic: string, partition: number): void;
+  resume(topic: string, partition: number): void;
 }
 
 export interface KafkaOptions {
@@ -143,6 +146,12 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
           commits.after(durable, batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
         },
       });
+    },
+    pause(topic, partition) {
+      if (!stopping) consumer.pause([{ topic, partitions: [partition] }]);
+    },
+    resume(topic, partition) {
+      if (!stopping) consumer.resume([{ topic, partitions: [partition] }]);
     },
     async stop() {
       stopping = true;

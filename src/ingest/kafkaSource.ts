@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Batcher } from './batcher.js';
 import type { RecordBatch } from './decodeBatch.js';
 import type { KafkaConsumerPort } from './kafkaClient.js';
+import { PartitionAlignment } from './partitionAlignment.js';
 import type { Rows } from './toRows.js';
 
 export interface KafkaSourceStats {
@@ -25,11 +26,22 @@ export function startKafkaSource(opts: {
   logger: Logger;
   /** Rows accepted but not yet stored above which a batch waits for its own storage. */
   maxPendingRows: number;
+  /** See PartitionAlignment: 0 never pauses a partition. */
+  maxPartitionSkewMs: number;
 }): { stats: KafkaSourceStats; started: Promise<void>; stop(): Promise<void> } {
   const log = opts.logger.child({ module: 'kafka-source' });
   const { maxPendingRows } = opts;
   const stats: KafkaSourceStats = { batches: 0, stored: 0, duplicates: 0, deadLettered: 0, ignored: 0 };
 
+  const alignment =
+    opts.maxPartitionSkewMs > 0
+      ? new PartitionAlignment({
+          client: opts.consumer,
+          maxSkewMs: opts.maxPartitionSkewMs,
+          idleMs: SILENT_PARTITION_MS,
+          logger: log,
+        })
+      : null;
   const started = opts.consumer.run(async (batch, ctl) => {
     const rows = await opts.decode(batch.topic, {
       source: `kafka:${batch.topic}`,
@@ -39,11 +51,16 @@ export function startKafkaSource(opts: {
     });
     for (const r of rows.ignored) log.debug({ ...r.origin, reason: r.reason }, 'record ignored');
     stats.ignored += rows.ignored.length;
-    // Detection orders partitions by event time; one that reached its end holds nothing back.
+    // Detection and alignment keep partitions in step by event time; one at its end holds nothing back.
     const last = batch.messages.at(-1)?.offset;
     const caughtUp =
       batch.highWatermark === undefined ||
       (last !== undefined && BigInt(last) + 1n >= BigInt(batch.highWatermark));
+    if (alignment) {
+      let latest: number | undefined;
+      for (const e of rows.events) if (latest === undefined || e.time > latest) latest = e.time;
+      alignment.observe(batch.topic, batch.partition, latest, caughtUp);
+    }
     const progress = {
       source: `kafka:${batch.topic}`,
       partition: batch.partition,
@@ -70,5 +87,15 @@ export function startKafkaSource(opts: {
   });
   started.catch((err) => log.error({ err: (err as Error).message }, 'kafka source stopped'));
 
-  return { stats, started, stop: () => opts.consumer.stop() };
+  return {
+    stats,
+    started,
+    stop: () => {
+      alignment?.stop();
+      return opts.consumer.stop();
+    },
+  };
 }
+
+/** A partition behind its end that sends nothing for this long no longer holds the others back. */
+const SILENT_PARTITION_MS = 5_000;

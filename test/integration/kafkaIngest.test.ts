@@ -164,4 +164,47 @@ describe('the Kafka client', () => {
     await consumer.stop();
     expect(new Set(assigned)).toEqual(new Set([3]));
   });
+
+  it('stops fetching a paused partition, the others going on, until it is resumed (partition alignment)', async () => {
+    const topic = uniqueName('choir-paused');
+    await createTopic(topic, 2);
+    const producer = testKafka().producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    const send = (partition: number, from: number) =>
+      producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 10 }, (_, i) => ({ partition, value: `m${from + i}` })),
+      });
+    await send(0, 0);
+    await send(1, 0);
+    const consumer = createKafkaConsumer({
+      brokers: brokers(),
+      clientId: 'choir-test',
+      groupId: uniqueName('choir-paused-group'),
+      topics: [topic],
+      logger: testLogger(),
+    });
+    const seen = [0, 0];
+    void consumer.run(async (batch) => {
+      if (batch.partition === 1 && seen[1] === 0) consumer.pause(topic, 1);
+      seen[batch.partition]! += batch.messages.length;
+      return { durable: Promise.resolve() };
+    });
+    try {
+      const counts = async () => [...seen];
+      await waitFor('the first messages', counts, ([a, b]) => a === 10 && b === 10, 30_000);
+      await send(1, 10);
+      await send(0, 10);
+      await waitFor("partition 0's later messages", counts, ([a]) => a === 20, 30_000);
+      // Partition 0's new messages came through while partition 1's, sent before them, did not.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(seen[1]).toBe(10);
+      consumer.resume(topic, 1);
+      await waitFor("partition 1's later messages", counts, ([, b]) => b === 20, 30_000);
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+  });
 });
