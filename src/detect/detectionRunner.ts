@@ -303,7 +303,12 @@ export class DetectionRunner {
     await this.options.saver.flush();
     const stats = this.engine.stats();
     this.log.info(
-      { ...stats, buffered_late: this.buffer.late, saved: this.options.saver.saved },
+      {
+        ...stats,
+        buffered_late: this.buffer.late,
+        buffered_peak: this.buffer.peak,
+        saved: this.options.saver.saved,
+      },
       'detection finished',
     );
   }

@@ -55,6 +55,7 @@ describe('ReorderBuffer', () => {
     expect(ids(buffer.push([ev(3)]))).toEqual(['e3']);
     expect(buffer.late).toBe(1);
     expect(ids(buffer.drain())).toEqual(['e20']);
+    expect(buffer.peak).toBe(2);
   });
 
   it('counts what the caller accepted and will push later as seen, without letting it arrive late', () => {

@@ -81,6 +81,7 @@ export class ReorderBuffer<T extends Timed> {
   /** Sources the caller has (its latest SourceProgress.assigned); 0 when it never said. */
   private expected = 0;
   private lateCount = 0;
+  private peakCount = 0;
   private overCap = false;
   private readonly lateness: number;
   private readonly idleMs: number;
@@ -110,6 +111,11 @@ export class ReorderBuffer<T extends Timed> {
   /** Events that arrived behind the watermark. */
   get late(): number {
     return this.lateCount;
+  }
+
+  /** The most events held at once so far. */
+  get peak(): number {
+    return this.peakCount;
   }
 
   /** Latest event time seen (rebuilt history counts: the watermark never goes back). */
@@ -152,6 +158,7 @@ export class ReorderBuffer<T extends Timed> {
       }
       this.runs.push({ events: incoming, from: 0 });
       this.count += incoming.length;
+      if (this.count > this.peakCount) this.peakCount = this.count;
     }
     return this.release(now);
   }
