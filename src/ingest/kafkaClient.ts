@@ -119,6 +119,16 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
     }
   }
 
+  /** Pausing only paces reading: if kafkajs refuses (restarting, rebalancing), reading goes on as it was. */
+  function flowControl(what: string, act: () => void, topic: string, partition: number): void {
+    if (stopping) return;
+    try {
+      act();
+    } catch (err) {
+      log.warn({ topic, partition, err: (err as Error).message }, `kafka refused to ${what} a partition`);
+    }
+  }
+
   return {
     async run(handler) {
       await connectAndSubscribe();
@@ -148,10 +158,10 @@ export function createKafkaConsumer(opts: KafkaOptions): KafkaConsumerPort {
       });
     },
     pause(topic, partition) {
-      if (!stopping) consumer.pause([{ topic, partitions: [partition] }]);
+      flowControl('pause', () => consumer.pause([{ topic, partitions: [partition] }]), topic, partition);
     },
     resume(topic, partition) {
-      if (!stopping) consumer.resume([{ topic, partitions: [partition] }]);
+      flowControl('resume', () => consumer.resume([{ topic, partitions: [partition] }]), topic, partition);
     },
     async stop() {
       stopping = true;

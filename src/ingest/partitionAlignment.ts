@@ -24,7 +24,7 @@ interface Partition {
  * events per hour: reading a backlog, some run hours ahead of others in event time. Detection then
  * holds every event ahead of the slowest partition until it catches up (reorderBuffer.ts), and
  * each dedup look-up reads the stored ids of all the time in between: in bench/ingest the buffer
- * held up to 150,000 events. A partition more than `maxSkewMs` of event time ahead of the slowest
+ * held up to ~120,000 events. A partition more than `maxSkewMs` of event time ahead of the slowest
  * one still being read is paused, and resumed once that one is within `maxSkewMs` of it.
  *
  * Only partitions being read count: one at its end (a live stream) or silent for `idleMs` (a
