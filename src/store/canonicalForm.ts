@@ -151,7 +151,8 @@ export function canonicalForm<Row extends object>(columns: readonly CanonicalCol
       keep(row, bytes, digest);
     },
     forget(rows) {
-      for (const r of rows) if ((r as Carrier)[ROW_ENCODING]) (r as Carrier)[ROW_ENCODING] = undefined;
+      for (const r of rows)
+        if ((r as Carrier)[ROW_ENCODING]?.form === self) (r as Carrier)[ROW_ENCODING] = undefined;
     },
     sqlDigest: `SHA256(formatRowNoNewline('TabSeparated', ${columns.map(sqlField).join(', ')}))`,
   };
