@@ -80,6 +80,7 @@ export class PartitionAlignment {
       if (read && p.latest > Number.NEGATIVE_INFINITY && p.latest < slowest) slowest = p.latest;
     }
     const limit = slowest + this.opts.maxSkewMs;
+    let anyPaused = false;
     for (const p of this.parts.values()) {
       if (p.paused && p.latest <= limit) {
         p.paused = false;
@@ -94,9 +95,9 @@ export class PartitionAlignment {
         );
         this.opts.client.pause(p.topic, p.partition);
       }
+      anyPaused ||= p.paused;
     }
     // Nothing may arrive to call check again (the partitions read went silent): look now and then.
-    const anyPaused = [...this.parts.values()].some((p) => p.paused);
     if (anyPaused && this.timer === null) {
       this.timer = setInterval(() => this.check(), Math.max(100, this.opts.idleMs / 4));
       this.timer.unref();
